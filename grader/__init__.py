@@ -1,0 +1,1 @@
+"""The course machinery: lessons, overlays, the spec runner, progress, grading."""

@@ -1,0 +1,70 @@
+"""An overlay: a temporary copy of the course's ``exercises`` package whose lesson modules come from a chosen source.
+
+One mechanism serves the self-check (stubs, the reference, mutants), a learner's status, and grading:
+specs, manifests and conftest always come from the pristine course; only the implementation modules
+named in each lesson's manifest are taken from the source chosen for that lesson.
+"""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from .lessons import COURSE_ROOT, Lesson, load_lessons
+
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
+
+
+def build_overlay(
+    dest: Path,
+    *,
+    sources: Mapping[str, Path] | None = None,
+    append: Mapping[tuple[str, str], str] | None = None,
+    course_root: Path = COURSE_ROOT,
+    lessons: Iterable[Lesson] | None = None,
+    copy_data: bool = False,
+) -> Path:
+    """Lay out ``dest/exercises`` (and ``dest/data``) and return ``dest``.
+
+    sources: lesson package ("l03") -> folder holding that lesson's implementation modules (e.g.
+             ``solutions/l03`` or a learner's ``exercises/l03``); lessons not named keep the stubs.
+    append:  (package, module) -> source text appended to that module (how mutants replace a function).
+    copy_data: copy ``data/`` instead of linking it (for untrusted code that could write to it).
+    """
+    sources = dict(sources or {})
+    append = dict(append or {})
+    lessons = list(lessons if lessons is not None else load_lessons(course_root))
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(course_root / "exercises", dest / "exercises", ignore=_IGNORE, dirs_exist_ok=True)
+    data = course_root / "data"
+    if data.is_dir():
+        if copy_data:
+            shutil.copytree(data, dest / "data", ignore=_IGNORE, dirs_exist_ok=True)
+        else:
+            (dest / "data").symlink_to(data, target_is_directory=True)
+    known = {lesson.package: lesson for lesson in lessons}
+    for package, folder in sources.items():
+        if package not in known:
+            raise ValueError(f"no lesson package {package!r} in {course_root / 'exercises'}")
+        for module in known[package].modules:
+            source_file = Path(folder) / module
+            if source_file.is_file():
+                shutil.copyfile(source_file, dest / "exercises" / package / module)
+    for (package, module), text in append.items():
+        target = dest / "exercises" / package / module
+        if not target.is_file():
+            raise ValueError(f"cannot append to {package}/{module}: no such module in the overlay")
+        with target.open("a", encoding="utf-8") as handle:
+            handle.write("\n\n# --- appended by the overlay ---\n" + text)
+    return dest
+
+
+def reference_sources(course_root: Path = COURSE_ROOT, packages: Iterable[str] | None = None) -> dict[str, Path]:
+    """Every lesson (or the named ones) taken from ``solutions/``."""
+    lessons = load_lessons(course_root)
+    wanted = set(packages) if packages is not None else {lesson.package for lesson in lessons}
+    return {
+        lesson.package: course_root / "solutions" / lesson.package
+        for lesson in lessons
+        if lesson.package in wanted and (course_root / "solutions" / lesson.package).is_dir()
+    }

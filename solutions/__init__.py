@@ -1,0 +1,1 @@
+"""LLM From Scratch: the reference solutions (instructor only; `llmfs sync` generates exercises/ from here)."""
