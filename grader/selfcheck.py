@@ -143,6 +143,9 @@ def check_lesson(
             check.problems.append(f"collection error on the {label} in {module}: {message}")
     for spec in _unlisted_specs(ref_run, lesson):
         check.problems.append(f"spec {spec} is collected but listed in no stage of lesson.toml")
+    noisy = [line for line in stub_run.output.splitlines() if line.startswith(("E   ", "Traceback"))]
+    if noisy:
+        check.problems.append(f"on the stubs, the output shows tracebacks instead of one line per spec: {noisy[0]!r}")
     for result in check.stub:
         if not (result.outcome == "failed" and STUB_MESSAGE.match(result.message)):
             check.problems.append(
