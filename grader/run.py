@@ -5,16 +5,21 @@ parsing pytest's console output.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .lessons import Lesson, spec_key
+from .lessons import COURSE_ROOT, Lesson, spec_key
+from .pytest_plugin import NONCE_VARIABLE
 
 _RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 
@@ -62,14 +67,19 @@ def _package_of(nodeid: str) -> str:
     return parts[-2] if len(parts) >= 2 else ""
 
 
-def read_results(path: Path) -> RunResult:
-    """Fold the plugin's JSON lines into one outcome per spec: the worst phase and parametrization wins."""
+def read_results(path: Path, nonce: str) -> RunResult:
+    """Fold the plugin's JSON lines into one outcome per spec: the worst phase and parametrization wins.
+
+    Lines without the run's secret ``nonce`` were not written by the plugin and are ignored.
+    """
     run = RunResult()
     if not path.exists():
         return run
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             record = json.loads(line)
+            if not isinstance(record, dict) or record.get("nonce") != nonce or record.get("outcome") not in _RANK:
+                continue
         except json.JSONDecodeError:
             continue  # a line cut short by a crash
         nodeid = record["nodeid"]
@@ -89,19 +99,84 @@ def read_results(path: Path) -> RunResult:
     return run
 
 
-def child_env(threads: int | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of a spec run: no bytecode or caches written into the tree; optional thread cap."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONPATH"))}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+@dataclass(frozen=True)
+class Sandbox:
+    """Limits for a child that runs untrusted code (grading). ``user``: uid to drop to when running as root."""
+
+    cpu_seconds: int = 600
+    memory_bytes: int = 8 << 30
+    processes: int = 512
+    file_bytes: int = 64 << 20
+    user: int | None = None
+
+    def limits(self) -> dict[str, int]:
+        return {"cpu": self.cpu_seconds, "memory": self.memory_bytes, "nproc": self.processes, "fsize": self.file_bytes}
+
+
+def child_env(scratch: Path, threads: int | None, nonce: str) -> dict[str, str]:
+    """The environment of a spec run: no caches written into the tree, scratch space for HOME and TMPDIR."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONPATH", NONCE_VARIABLE))}
+    env.update(
+        PYTHONDONTWRITEBYTECODE="1", HOME=str(scratch), TMPDIR=str(scratch), MPLCONFIGDIR=str(scratch / "mpl"),
+        MPLBACKEND="Agg", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", **{NONCE_VARIABLE: nonce},
+    )  # fmt: skip
     if threads is not None:
-        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-            env[name] = str(threads)
-    env.update(extra or {})
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     return env
 
 
-def _text(output: str | bytes | None) -> str:
-    return output.decode(errors="replace") if isinstance(output, bytes) else (output or "")
+class Zygote:
+    """One warm ``python -m grader.zygote`` process; runs one job at a time (use one per thread)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "grader.zygote"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, bufsize=1, cwd=str(COURSE_ROOT.parent), env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )  # fmt: skip
+        if self.process.stdout.readline().strip() != "ready":
+            raise RuntimeError("the spec runner (python -m grader.zygote) failed to start")
+
+    def run(self, job: dict) -> dict:
+        self.process.stdin.write(json.dumps(job) + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        if not answer:
+            raise RuntimeError("the spec runner (python -m grader.zygote) died")
+        return json.loads(answer)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait(timeout=10)
+
+
+_idle: list[Zygote] = []  # warm zygotes not running a job; any thread may take one
+_all: list[Zygote] = []
+_lock = threading.Lock()
+
+
+@contextmanager
+def _zygote() -> Iterator[Zygote]:
+    """A warm zygote for one job: an idle one if there is one, else a new one; returned to the pool after."""
+    with _lock:
+        while _idle and _idle[-1].process.poll() is not None:
+            _idle.pop()  # died: drop it
+        zygote = _idle.pop() if _idle else None
+    if zygote is None:
+        zygote = Zygote()
+        with _lock:
+            _all.append(zygote)
+    try:
+        yield zygote
+    finally:
+        with _lock:
+            _idle.append(zygote)
+
+
+@atexit.register
+def _close_zygotes() -> None:
+    for zygote in _all:
+        zygote.close()
 
 
 def run_specs(
@@ -111,26 +186,31 @@ def run_specs(
     spec_timeout: float = 120.0,
     total_timeout: float = 1800.0,
     threads: int | None = None,
-    extra_args: Iterable[str] = (),
+    sandbox: Sandbox | None = None,
 ) -> RunResult:
     """Run pytest over ``targets`` (paths relative to ``tree``) and return the outcome of every spec."""
-    with tempfile.TemporaryDirectory(prefix="llmfs-results-") as scratch:
-        results_path = Path(scratch) / "results.jsonl"
-        command = [
-            sys.executable, "-m", "pytest", *targets,
-            "-p", "grader.pytest_plugin", "--llmfs-results", str(results_path),
-            "-p", "no:cacheprovider", "-q", "--no-header", "-o", "addopts=", "--rootdir", str(tree),
-            f"--timeout={spec_timeout:g}", *extra_args,
+    nonce = secrets.token_hex(16)
+    with tempfile.TemporaryDirectory(prefix="llmfs-run-") as private:
+        private = Path(private)  # the results and log: never visible to the child's user
+        scratch = private / "scratch"
+        scratch.mkdir()
+        if sandbox is not None and sandbox.user is not None:
+            os.chmod(private, 0o711)
+            os.chown(scratch, sandbox.user, sandbox.user)
+        args = [
+            *targets, "-p", "grader.pytest_plugin", "-p", "no:cacheprovider", "-q", "--no-header",
+            "-o", "addopts=", "--rootdir", str(tree), f"--timeout={spec_timeout:g}",
         ]  # fmt: skip
-        try:
-            done = subprocess.run(
-                command, cwd=tree, env=child_env(threads), capture_output=True, text=True,
-                timeout=total_timeout, stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-            run = read_results(results_path)
-            run.returncode, run.output = done.returncode, (done.stdout + done.stderr)[-20000:]
-        except subprocess.TimeoutExpired as exc:
-            run = read_results(results_path)
-            run.timed_out, run.returncode = True, -1
-            run.output = _text(exc.stdout)[-20000:]
+        job = {
+            "cwd": str(tree), "args": args, "env": child_env(scratch, threads, nonce),
+            "results": str(private / "results.jsonl"), "log": str(private / "output.log"),
+            "timeout": total_timeout, "threads": threads,
+            "limits": sandbox.limits() if sandbox else None, "user": sandbox.user if sandbox else None,
+        }  # fmt: skip
+        with _zygote() as zygote:
+            answer = zygote.run(job)
+        run = read_results(private / "results.jsonl", nonce)
+        run.returncode, run.timed_out = answer["returncode"], answer["timed_out"]
+        log = private / "output.log"
+        run.output = log.read_text(encoding="utf-8", errors="replace")[-20000:] if log.exists() else ""
     return run

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -89,7 +88,10 @@ def add(a, b):
 @pytest.fixture
 def mini_course(tmp_path: Path) -> Path:
     """A course root with one lesson (L01 "toy"), its reference, generated stubs and one mutant."""
-    root = tmp_path / "course"
+    return make_mini_course(tmp_path / "course")
+
+
+def make_mini_course(root: Path) -> Path:
     (root / "solutions" / "l01").mkdir(parents=True)
     (root / "exercises" / "l01").mkdir(parents=True)
     (root / "tests" / "mutants" / "l01").mkdir(parents=True)
@@ -107,7 +109,3 @@ def mini_course(tmp_path: Path) -> Path:
 
     sync(root)
     return root
-
-
-def dedent(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")

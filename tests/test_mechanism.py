@@ -99,9 +99,11 @@ def test_results_fold_parametrized_cases_and_phases(tmp_path: Path):
         {"nodeid": "exercises/l01/test_a.py::test_y", "when": "teardown", "outcome": "error", "message": "E", "duration": 0.0},
         {"nodeid": "exercises/l01/test_b.py", "when": "collect", "outcome": "error", "message": "collection error: x", "duration": 0},
     ]
+    forged = {"nodeid": "exercises/l01/test_a.py::test_z", "when": "call", "outcome": "passed", "message": "", "duration": 0}
     path = tmp_path / "r.jsonl"
-    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n{truncated")
-    run = read_results(path)
+    path.write_text("\n".join(json.dumps({"nonce": "s3cret", **line}) for line in lines) + "\n" + json.dumps(forged) + "\n{truncated")
+    run = read_results(path, "s3cret")
+    assert "test_a.py::test_z" not in run.specs["l01"], "a line without the run's secret is not a result"
     assert run.specs["l01"]["test_a.py::test_x"].outcome == "failed"
     assert run.specs["l01"]["test_a.py::test_x"].message == "boom"
     assert run.specs["l01"]["test_a.py::test_y"].outcome == "error"
