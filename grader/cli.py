@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -119,6 +120,37 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    from .grade import Course, Settings, default_sandbox, grade, submissions_in, write_results
+
+    paths = [p for folder in args.submissions for p in (submissions_in(folder) if folder.is_dir() and not _is_submission(folder) else [folder])]
+    if not paths:
+        console.print(f"[red]error:[/] no submissions (folders, .zip files or git repositories) in {', '.join(map(str, args.submissions))}")
+        return 2
+    settings = Settings(spec_timeout=args.timeout, run_timeout=args.run_timeout, jobs=args.jobs or os.cpu_count() or 1, sandbox=default_sandbox())
+    with console.status(f"Grading {len(paths)} submission(s) on {settings.jobs} core(s)...") as status:
+        graded = grade(paths, course=Course(args.root), settings=settings, on_progress=lambda text: status.update(f"Graded {text}"))
+    write_results(graded, args.out)
+    table = Table(title=f"Grades ({args.out})", title_justify="left")
+    for column in ("Learner", "Score", *(lesson.id for lesson in load_lessons(args.root)), "Problems"):
+        table.add_column(column)
+    for result in graded:
+        cells = [f"{item['score']:g}/{item['max_score']:g}" for item in result["lessons"]]
+        table.add_row(result["learner"], f"{result['score']:g}/{result['max_score']:g}", *cells, str(len(result["errors"])) if result["errors"] else "")
+    console.print(table)
+    return 0
+
+
+def _is_submission(folder: Path) -> bool:
+    return (folder / "exercises").is_dir() or (folder / ".git").exists()
+
+
+def cmd_roster(args: argparse.Namespace) -> int:
+    from .roster import roster_command
+
+    return roster_command(args.dir, args.watch, args.interval, args.html, lessons=load_lessons(args.root), console=console)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_benchmark
 
@@ -144,6 +176,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-j", "--jobs", type=int, default=None, help="parallel spec runs (default: CPU count)")
     check.add_argument("-v", "--verbose", action="store_true", help="list which specs catch each mutant")
     check.set_defaults(func=cmd_selfcheck)
+    grade_parser = sub.add_parser("grade", help="grade a folder of submissions (folders, .zip files, git repositories)")
+    grade_parser.add_argument("submissions", nargs="+", type=Path, help="a folder of submissions, or submissions")
+    grade_parser.add_argument("--out", type=Path, required=True, help="where the reports go")
+    grade_parser.add_argument("-j", "--jobs", type=int, default=None, help="parallel runs (default: CPU count)")
+    grade_parser.add_argument("--timeout", type=float, default=60.0, help="seconds per spec (default 60)")
+    grade_parser.add_argument("--run-timeout", type=float, default=900.0, help="seconds per lesson run (default 900)")
+    grade_parser.set_defaults(func=cmd_grade)
+    roster = sub.add_parser("roster", help="workshops: learners x lessons from checkouts or results files")
+    roster.add_argument("dir", type=Path, help="a folder of learners' checkouts and/or results .json files")
+    roster.add_argument("--watch", action="store_true", help="refresh until Ctrl-C")
+    roster.add_argument("--interval", type=float, default=5.0, help="seconds between refreshes (default 5)")
+    roster.add_argument("--html", type=Path, default=None, help="also write an HTML page to project")
+    roster.set_defaults(func=cmd_roster)
     bench = sub.add_parser("bench", help="benchmarks of the reference against independent implementations")
     bench.add_argument("target", help="tokenizer | model | ...")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -155,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ManifestError as exc:
+    except (ManifestError, ValueError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
     except KeyboardInterrupt:

@@ -8,10 +8,11 @@ The learner's code runs in this process, so the plugin trusts nothing it could h
 
 - the secret is removed from the environment before any learner code is imported, and the runner drops
   lines without it (a submission cannot print or write believable results);
-- **only this plugin's own call of the spec function writes "passed"**; pytest's reports can add failures
-  and errors but never a pass, and the runner folds outcomes so that the worst one wins;
-- what the specs rely on (PyTorch, NumPy, pytest itself, the spec functions' code) is fingerprinted before
-  the learner's code is imported; a spec that finishes after any of it was replaced is reported as an error.
+- **only this plugin's own call of the spec function writes "passed"**, so patching pytest's reports changes
+  nothing; pytest's view can add failures and errors but never a pass, and the worst outcome wins;
+- what the specs decide with (PyTorch, NumPy, the standard library, ``pytest.approx``/``raises``, the spec
+  functions' code) is fingerprinted before the learner's code is imported; a spec that finishes after any of
+  it was replaced is reported as an error, since its verdict can no longer be trusted.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import importlib
 import json
 import os
 import time
+import traceback
 
 import pytest
 
@@ -27,15 +29,16 @@ NONCE_VARIABLE = "LLMFS_NONCE"
 # Bound now, before any learner code exists, so that replacing them later changes nothing here.
 _write, _dumps, _clock = os.write, json.dumps, time.perf_counter
 
-# Modules (and classes) whose callables the specs rely on. Additions are fine (lazy imports add attributes);
-# replacing or deleting an existing function, class or submodule is tampering.
+# What the specs use to decide: the oracles (PyTorch, NumPy, the standard library), pytest's own assertion
+# helpers (approx, raises) and this plugin. Additions are fine (lazy imports add attributes); replacing or
+# deleting an existing function, class or submodule is tampering. pytest's reporting machinery is not
+# watched: the verdict never comes from it.
 _WATCHED_MODULES = (
     "builtins", "math", "random", "json", "os", "time",
     "numpy", "numpy.testing", "torch", "torch.nn", "torch.nn.functional", "torch.testing", "torch.optim",
-    "pytest", "_pytest.runner", "_pytest.python", "_pytest.reports", "_pytest.main", "_pytest.outcomes",
-    "pluggy", "pluggy._hooks", "pluggy._callers", "grader.pytest_plugin",
+    "pytest", "_pytest.python_api", "_pytest.raises", "_pytest.outcomes", "grader.pytest_plugin",
 )  # fmt: skip
-_WATCHED_CLASSES = (("torch", "Tensor"), ("torch.nn", "Module"), ("_pytest.reports", "TestReport"), ("pluggy._hooks", "HookCaller"))
+_WATCHED_CLASSES = (("torch", "Tensor"), ("torch.nn", "Module"), ("numpy", "ndarray"))
 _MISSING = object()
 
 
@@ -116,6 +119,8 @@ class ResultWriter:
         try:
             pyfuncitem.obj(**arguments)
         except BaseException as exc:
+            if isinstance(exc, MemoryError):  # free what the spec hoarded, or reporting could not allocate either
+                traceback.clear_frames(exc.__traceback__)
             info = pytest.ExceptionInfo.from_exception(exc)
             skipped = isinstance(exc, pytest.skip.Exception)
             outcome, message = ("skipped", f"skipped: {exc}") if skipped else ("failed", one_line(info))

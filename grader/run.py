@@ -104,7 +104,7 @@ class Sandbox:
     """Limits for a child that runs untrusted code (grading). ``user``: uid to drop to when running as root."""
 
     cpu_seconds: int = 600
-    memory_bytes: int = 8 << 30
+    memory_bytes: int = 4 << 30
     processes: int = 512
     file_bytes: int = 64 << 20
     user: int | None = None
@@ -117,7 +117,8 @@ def child_env(scratch: Path, threads: int | None, nonce: str) -> dict[str, str]:
     """The environment of a spec run: no caches written into the tree, scratch space for HOME and TMPDIR."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONPATH", NONCE_VARIABLE))}
     env.update(
-        PYTHONDONTWRITEBYTECODE="1", HOME=str(scratch), TMPDIR=str(scratch), MPLCONFIGDIR=str(scratch / "mpl"),
+        # Only the plugins the course relies on, whatever else is installed on the machine.
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1", HOME=str(scratch), TMPDIR=str(scratch), MPLCONFIGDIR=str(scratch / "mpl"),
         MPLBACKEND="Agg", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", **{NONCE_VARIABLE: nonce},
     )  # fmt: skip
     if threads is not None:
@@ -198,14 +199,16 @@ def run_specs(
             os.chmod(private, 0o711)
             os.chown(scratch, sandbox.user, sandbox.user)
         args = [
-            *targets, "-p", "grader.pytest_plugin", "-p", "no:cacheprovider", "-q", "--no-header",
+            *targets, "-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin", "-p", "grader.pytest_plugin",
+            "-p", "no:cacheprovider", "-q", "--no-header",
             "-o", "addopts=", "--rootdir", str(tree), f"--timeout={spec_timeout:g}",
         ]  # fmt: skip
         job = {
             "cwd": str(tree), "args": args, "env": child_env(scratch, threads, nonce),
-            "results": str(private / "results.jsonl"), "log": str(private / "output.log"),
+            "results": str(private / "results.jsonl"), "log": str(private / "output.log"), "stash": str(private / "stash"),
             "timeout": total_timeout, "threads": threads,
             "limits": sandbox.limits() if sandbox else None, "user": sandbox.user if sandbox else None,
+            "expose": [os.path.realpath(tree / "data")],
         }  # fmt: skip
         with _zygote() as zygote:
             answer = zygote.run(job)

@@ -5,13 +5,18 @@ spec runs, so each one is a ``fork()`` of this process instead of a fresh interp
 tensor operation itself (forking after PyTorch's thread pools have started is unsafe), reads one JSON job per
 line on stdin and answers one JSON line on stdout.
 
-A job: ``{"cwd", "args", "env", "results", "timeout", "threads", "limits": {"cpu", "memory", "nproc",
-"fsize"} | null, "user": uid | null}``. The child starts a new session (so that everything it forks can be
-killed with it), applies the resource limits, opens the results file, drops to ``user`` if given, and runs
-``pytest.main(args + ["--llmfs-results-fd", fd])``.
+A job: ``{"cwd", "args", "env", "results", "log", "stash", "timeout", "threads", "limits": {"cpu", "memory",
+"nproc", "fsize"} | null, "user": uid | null, "expose": [paths the user must reach, e.g. the course data]}``. The child starts a new session (so that everything it forks can be
+killed with it), applies the resource limits, opens the results file and runs
+``pytest.main(args + ["--llmfs-results-fd", fd])``. With ``user`` (grading as root), it drops to that
+unprivileged user once pytest is configured and before any spec module (and so any learner code) is
+imported: from then on it can write only to its scratch folder and the results file it already holds open.
+If the Python installation sits behind a folder that user may not enter (``/root/.pyenv``), the child first
+binds it into view in a private mount namespace.
 """
 from __future__ import annotations
 
+import ctypes
 import gc
 import importlib
 import json
@@ -21,7 +26,15 @@ import signal
 import sys
 import time
 
-PRELOAD = ("numpy", "torch", "pytest", "pytest_timeout", "hypothesis", "regex", "grader.pytest_plugin", "tiktoken", "transformers")
+import pytest
+
+# Imported once here so that every spec run starts warm.
+PRELOAD = (
+    "numpy", "numpy.testing", "torch", "torch.nn", "torch.nn.functional", "torch.testing", "torch.optim",
+    "torch.utils.data", "pytest", "pytest_timeout", "hypothesis", "hypothesis.strategies", "regex", "tracemalloc",
+    "tempfile", "zipfile", "csv", "grader.pytest_plugin", "tiktoken", "tiktoken.core", "tokenizers", "transformers",
+    "safetensors", "safetensors.torch",
+)  # fmt: skip
 
 
 def _preload() -> None:
@@ -49,6 +62,74 @@ def _apply_limits(limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+_libc = ctypes.CDLL(None, use_errno=True)
+_CLONE_NEWNS, _MS_BIND, _MS_REC, _MS_PRIVATE, _MNT_DETACH = 0x00020000, 4096, 16384, 1 << 18, 2
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    encode = lambda text: text.encode() if text is not None else None  # noqa: E731
+    if _libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"mount {source} on {target}: {os.strerror(errno)}")
+
+
+def _blocker(path: str, user: int) -> str | None:
+    """The outermost folder on the way to ``path`` that ``user`` may not pass through (e.g. /root, 0700)."""
+    current = "/"
+    for part in path.strip("/").split("/"):
+        info = os.stat(current)
+        if info.st_uid != user and not info.st_mode & 0o001:
+            return current
+        current = os.path.join(current, part)
+    return None
+
+
+def _expose(paths: list[str], user: int, stash_root: str) -> None:
+    """Let ``user`` reach ``paths`` (the Python installation, the course) in a private mount namespace.
+
+    A folder on the way that the user cannot pass (like /root on a machine whose Python lives in
+    /root/.pyenv) is covered with an empty world-readable tmpfs into which just those paths are bound back.
+    Nothing outside this child's namespace changes.
+    """
+    blocked: dict[str, list[str]] = {}
+    for path in sorted(set(paths)):
+        blocker = _blocker(path, user)
+        if blocker is not None and os.path.exists(path):
+            blocked.setdefault(blocker, []).append(path)
+    if not blocked:
+        return
+    if _libc.unshare(_CLONE_NEWNS) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) failed")
+    _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+    count = 0
+    for blocker, inner in blocked.items():
+        stashes = []
+        for path in inner:
+            count += 1
+            stash = os.path.join(stash_root, f"stash-{count}")
+            os.makedirs(stash)
+            _mount(path, stash, None, _MS_BIND | _MS_REC)
+            stashes.append((path, stash))
+        _mount("tmpfs", blocker, "tmpfs", 0, "mode=0755,size=1m")
+        for path, stash in stashes:
+            os.makedirs(path, exist_ok=True)
+            _mount(stash, path, None, _MS_BIND | _MS_REC)
+            _libc.umount2(stash.encode(), _MNT_DETACH)
+
+
+class _DropPrivileges:
+    """A pytest plugin: become ``user`` once every plugin is configured and the session started, before collection."""
+
+    def __init__(self, user: int) -> None:
+        self.user = user
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> None:
+        os.setgroups([])
+        os.setgid(self.user)
+        os.setuid(self.user)
+
+
 def _child(job: dict) -> None:
     """Runs in the forked child; never returns."""
     code = 70
@@ -67,19 +148,18 @@ def _child(job: dict) -> None:
         results = os.open(job["results"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         if job.get("limits"):
             _apply_limits(job["limits"])
-        if job.get("user") is not None:
-            os.setgroups([])
-            os.setgid(job["user"])
-            os.setuid(job["user"])
         os.chdir(job["cwd"])
         sys.path[:0] = [job["cwd"]]
         import torch
 
         if job.get("threads"):
             torch.set_num_threads(int(job["threads"]))
-        import pytest
-
-        code = int(pytest.main([*job["args"], f"--llmfs-results-fd={results}"]))
+        plugins = []
+        if job.get("user") is not None:
+            needed = [sys.prefix, sys.base_prefix, sys.exec_prefix, *(p for p in sys.path if p), job["cwd"], *job["expose"]]
+            _expose([os.path.realpath(p) for p in needed], int(job["user"]), job["stash"])
+            plugins.append(_DropPrivileges(int(job["user"])))
+        code = int(pytest.main([*job["args"], f"--llmfs-results-fd={results}"], plugins=plugins))
         sys.stdout.flush()
         sys.stderr.flush()
     except BaseException:  # noqa: BLE001 - report and leave: this is a throwaway child

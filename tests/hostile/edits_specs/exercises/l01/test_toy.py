@@ -1,0 +1,6 @@
+def test_add_small():
+    pass
+
+
+def test_add_negative():
+    pass

@@ -1,0 +1,3 @@
+"""Loops forever while being imported: the run is stopped, nothing earned."""
+while True:
+    pass
