@@ -1,0 +1,117 @@
+"""Stage 5: encoding by merge rank; decoding that never crashes.
+
+Encoding replays the merges in the order they were learned: in each pre-token, merge the adjacent pair
+with the LOWEST rank (the earliest learned), again and again. The oracle is tiktoken, built from the
+tokenizer's own vocabulary: tiktoken ranks every token by its id and merges the same way.
+"""
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from .bpe import GPT2_SPLIT_PATTERN, BasicTokenizer, RegexTokenizer, apply_merges
+
+ROUND_TRIPS = [
+    "",
+    " ",
+    "   \n\n\t  \r\n   ",
+    "hello world",
+    "Hello, World! I'm here; you'll see, they've gone, we're done, it's ok.",
+    "😀 🎉 emoji 👍🏽 and a flag 🇫🇷",
+    "naïve café — 日本語 русский العربية हिन्दी",
+    "tabs\tand    spaces   ",
+    "numbers 12345 and 3.14159",
+    "<|endoftext|> looks special but is text here",
+]
+
+
+@lru_cache(maxsize=None)
+def trained(data_dir: Path) -> RegexTokenizer:
+    tokenizer = RegexTokenizer()
+    tokenizer.train((data_dir / "tinyshakespeare.txt").read_text(encoding="utf-8")[:20000], vocab_size=400)
+    return tokenizer
+
+
+def tiktoken_of(tokenizer):
+    """tiktoken with the same tokens: each token's bytes ranked by its id (ids are handed out in merge order)."""
+    import tiktoken
+
+    ranks = {token: idx for idx, token in tokenizer.vocab.items()}
+    return tiktoken.Encoding(name="l01_trained", pat_str=GPT2_SPLIT_PATTERN, mergeable_ranks=ranks, special_tokens={})
+
+
+def test_apply_merges_uses_the_lowest_rank_first():
+    merges = {(98, 99): 256, (97, 98): 257}  # "bc" was learned before "ab"
+    got = apply_merges([97, 98, 99], merges)
+    assert got == [97, 256], (
+        f"apply_merges('abc', {merges}) gave {got}, expected [97, 256]: (98, 99) has the lower rank (it was "
+        "learned first), so it is merged first, and then no known pair is left"
+    )
+    wiki = {(97, 97): 256, (97, 98): 257, (256, 257): 258}
+    got = apply_merges([97, 97, 97, 98], wiki)
+    assert got == [258], f"apply_merges('aaab', {wiki}) gave {got}, expected [258]"
+    assert apply_merges([120, 121], wiki) == [120, 121], "no known pair: the ids come back as they are"
+    assert apply_merges([], wiki) == [] and apply_merges([97], wiki) == [97], "short inputs come back as they are"
+
+
+def test_basic_encode_wikipedia_example():
+    tokenizer = BasicTokenizer()
+    tokenizer.train("aaabdaaabac", vocab_size=259)
+    got = tokenizer.encode("aaabdaaabac")
+    assert got == [258, 100, 258, 97, 99], f"encode('aaabdaaabac') gave {got}, expected [258, 100, 258, 97, 99] ('XdXac')"
+    assert tokenizer.encode("") == [], "encode('') should be []"
+    assert tokenizer.decode([258, 100, 258, 97, 99]) == "aaabdaaabac", "decode should invert encode"
+
+
+def test_regex_encode_matches_tiktoken(data_dir):
+    tokenizer = trained(data_dir)
+    oracle = tiktoken_of(tokenizer)
+    unseen = (data_dir / "tinyshakespeare.txt").read_text(encoding="utf-8")[20000:60000]
+    for text in [unseen, *ROUND_TRIPS]:
+        got, want = tokenizer.encode_ordinary(text), oracle.encode_ordinary(text)
+        if got != want:
+            i = next((k for k, (g, w) in enumerate(zip(got, want)) if g != w), min(len(got), len(want)))
+            pytest.fail(
+                f"encode_ordinary differs from tiktoken at token {i}: got {got[i:i + 5]}, expected {want[i:i + 5]} "
+                f"(text {text[:40]!r}...): split with the pattern, then in each pre-token merge the pair with the "
+                "LOWEST rank first (min, not max), until no learned pair is left"
+            )
+
+
+def test_decode_never_crashes():
+    tokenizer = BasicTokenizer()
+    got = tokenizer.decode([104, 195])
+    assert got == "h\ufffd", f"decode([104, 195]) gave {got!r}, expected 'h\\ufffd': half a character is U+FFFD"
+    emoji = list("😀".encode("utf-8"))
+    pieces = [tokenizer.decode([byte]) for byte in emoji]
+    assert pieces == ["\ufffd"] * 4, f"decoding each byte of '😀' alone gave {pieces}, expected four U+FFFD"
+    assert tokenizer.decode(emoji) == "😀", "decoding all four bytes together gives the emoji back"
+    with pytest.raises(ValueError):
+        tokenizer.decode([104, 99999])  # no such id: a ValueError naming it
+
+
+def test_round_trips(data_dir):
+    for tokenizer, encode in ((BasicTokenizer(), BasicTokenizer.encode), (trained(data_dir), RegexTokenizer.encode_ordinary)):
+        for text in ROUND_TRIPS:
+            ids = encode(tokenizer, text)
+            got = tokenizer.decode(ids)
+            assert got == text, f"{type(tokenizer).__name__}: decode(encode({text!r})) gave {got!r}"
+
+
+def test_round_trip_any_text(data_dir):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    tokenizer = trained(data_dir)
+    # Any code point but the surrogates (which UTF-8 cannot encode): ASCII, the rest of the BMP, emoji and beyond.
+    # Built from integers rather than st.text() so hypothesis need not build its Unicode tables on every run.
+    code_points = st.one_of(st.integers(0, 0x7F), st.integers(0x80, 0xD7FF), st.integers(0xE000, 0x10FFFF))
+    texts = st.lists(code_points.map(chr), max_size=40).map("".join)
+
+    @settings(max_examples=150, deadline=None, derandomize=True, database=None)
+    @given(texts)
+    def round_trip(text):
+        got = tokenizer.decode(tokenizer.encode_ordinary(text))
+        assert got == text, f"decode(encode_ordinary({text!r})) gave {got!r}"
+
+    round_trip()

@@ -1,0 +1,132 @@
+"""Stage 8: streaming encode over an iterable of text chunks (lines of a file, say).
+
+``encode_iterable`` yields ids lazily, keeps only a bounded tail of unsettled text in memory, and gives
+exactly ``encode("".join(chunks))`` however the text is cut: in the middle of a word ("hel" + "lo"), of a
+whitespace run, of a contraction ("'l" + "l"), or of a special token ("<|endof" + "text|>").
+"""
+import tracemalloc
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from .bpe import RegexTokenizer
+
+EOT, DOUBLE = "<|endoftext|>", "<|endoftext|><|endoftext|>"
+
+
+@lru_cache(maxsize=None)
+def gpt2(data_dir: Path) -> RegexTokenizer:
+    return RegexTokenizer.load(data_dir / "gpt2")
+
+
+@lru_cache(maxsize=None)
+def trained(data_dir: Path) -> RegexTokenizer:
+    tokenizer = RegexTokenizer()
+    tokenizer.train((data_dir / "tinyshakespeare.txt").read_text(encoding="utf-8")[:20000], vocab_size=350)
+    tokenizer.register_special_tokens({EOT: 350, DOUBLE: 351})
+    return tokenizer
+
+
+def first_difference(got: list[int], want: list[int]) -> str:
+    i = next((k for k, (g, w) in enumerate(zip(got, want)) if g != w), min(len(got), len(want)))
+    return f"at token {i}: got {got[i:i + 5]}, expected {want[i:i + 5]} ({len(got)} vs {len(want)} tokens)"
+
+
+def test_encode_iterable_over_lines_equals_encode(data_dir):
+    tokenizer = gpt2(data_dir)
+    text = (data_dir / "tinyshakespeare.txt").read_text(encoding="utf-8")[:50000]
+    lines = text.splitlines(keepends=True)
+    got, want = list(tokenizer.encode_iterable(lines)), tokenizer.encode(text)
+    assert got == want, f"encode_iterable(lines) differs from encode(text) {first_difference(got, want)}"
+    got = list(tokenizer.encode_iterable(iter(["Hello", " wor", "ld"])))
+    assert got == [15496, 995], f"encode_iterable(['Hello', ' wor', 'ld']) gave {got}, expected [15496, 995]"
+
+
+def test_encode_iterable_across_awkward_boundaries(data_dir):
+    tokenizer = trained(data_dir)
+    cases = [
+        ["hel", "lo world"],  # inside a word
+        ["a  ", "  ", " b"],  # inside a whitespace run: "  " + " b" only once the b arrives
+        ["you'", "ll", " see"],  # inside a contraction
+        ["x <|endof", "text|> y"],  # inside a special token
+        ["<|endoftext|>", "<|endoftext|>", "<|endoftext|>"],  # the longer special token spans two chunks
+        ["trailing   ", "", "\n\n", ""],  # empty chunks, whitespace at the very end
+    ]
+    for chunks in cases:
+        text = "".join(chunks)
+        got = list(tokenizer.encode_iterable(chunks, allowed_special="all"))
+        want = tokenizer.encode(text, allowed_special="all")
+        assert got == want, (
+            f"encode_iterable({chunks}) differs from encode({text!r}) {first_difference(got, want)}: keep the "
+            "last pre-tokens and the last few characters (a special token may be cut) for the next chunk, "
+            "and encode what is left at the end"
+        )
+    for chars in (list("per character: you're <|endoftext|><|endoftext|>   x"), []):
+        got = list(tokenizer.encode_iterable(chars, allowed_special="all"))
+        want = tokenizer.encode("".join(chars), allowed_special="all")
+        assert got == want, f"one character at a time, {''.join(chars)!r}: {first_difference(got, want)}"
+    with pytest.raises(ValueError, match=r"<\|endoftext\|>"):
+        list(tokenizer.encode_iterable(["x <|endof", "text|> y"]))  # disallowed by default, even when cut
+
+
+def test_encode_iterable_any_split(data_dir):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    tokenizer = trained(data_dir)
+    list(tokenizer.encode_iterable(["warm up"]))  # on a stub, fail here rather than inside hypothesis
+    pieces = st.sampled_from(["<|endoftext|>", "<|endof", "text|>", "'ll", "'", "s", " ", "  ", "\n", "a", "bc", "😀", "9"])
+
+    @settings(max_examples=100, deadline=None, derandomize=True, database=None)
+    @given(st.lists(pieces, max_size=20).map("".join), st.lists(st.integers(0, 200), max_size=6))
+    def any_split(text, cuts):
+        cuts = sorted(min(c, len(text)) for c in cuts)
+        chunks = [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)])]
+        got = list(tokenizer.encode_iterable(chunks, allowed_special="all"))
+        want = tokenizer.encode(text, allowed_special="all")
+        assert got == want, f"encode_iterable({chunks}) differs from encode({text!r}) {first_difference(got, want)}"
+
+    any_split()
+
+
+def test_encode_iterable_is_lazy(data_dir):
+    tokenizer = gpt2(data_dir)
+    consumed = []
+
+    def lines():
+        for i in range(1000):
+            consumed.append(i)
+            yield f"line {i}: the quick brown fox jumps over the lazy dog\n"
+
+    stream = tokenizer.encode_iterable(lines())
+    first = next(stream)
+    assert first == tokenizer.encode("line")[0], f"the first id should be that of 'line', got {first}"
+    assert len(consumed) < 10, (
+        f"encode_iterable read {len(consumed)} of 1000 lines before yielding its first id: yield the ids of "
+        "each settled part as you go, do not read everything first"
+    )
+
+
+def test_encode_iterable_memory_stays_bounded(data_dir):
+    tokenizer = gpt2(data_dir)
+    lines = (data_dir / "tinyshakespeare.txt").read_text(encoding="utf-8").splitlines(keepends=True)[:1000]
+    repeats = 4
+    want_count = len(tokenizer.encode("".join(lines * repeats)))  # also fills the cache of pre-tokens
+
+    def stream():
+        for _ in range(repeats):
+            yield from lines
+
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in tokenizer.encode_iterable(stream()))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    total = sum(map(len, lines)) * repeats
+    assert count == want_count, f"encode_iterable gave {count} ids, expected {want_count}"
+    assert peak < 64 * 1024, (
+        f"encoding {total:,} characters as a stream peaked at {peak:,} bytes of new memory (limit 64 KiB): "
+        "keep only the unsettled tail of the text, and yield ids instead of collecting them"
+    )
