@@ -1,0 +1,1 @@
+"""Lesson 2: token embeddings and positional encodings (sinusoidal, learned, RoPE)."""

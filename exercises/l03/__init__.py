@@ -1,0 +1,1 @@
+"""Lesson 3: self-attention (softmax, scaled dot-product attention, one head)."""
