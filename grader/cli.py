@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -79,7 +80,91 @@ def cmd_hint(args: argparse.Namespace) -> int:
     return 0
 
 
+def _first_unfinished(root: Path):
+    """The earliest lesson that is not all green (by the last recorded status), else the last lesson."""
+    lessons = load_lessons(root)
+    recorded = progress.State(root).load()["lessons"]
+    for lesson in lessons:
+        entry = recorded.get(lesson.id, {})
+        if entry.get("passed") != entry.get("total") or not entry:
+            return lesson
+    return lessons[-1]
+
+
+def print_check(item: progress.LessonProgress) -> None:
+    """Stages in order: green ones ticked, then the first red spec with its message and first hint; then stop."""
+    console.print(f"[bold]{item.lesson.id} {item.lesson.title}[/]  {item.passed}/{item.total} specs")
+    for number, (stage, results) in enumerate(progress.stage_report(item), start=1):
+        red = next((r for r in results if not r.passed), None)
+        if red is None:
+            console.print(f"  [green]✓[/] {number}. {stage.title}")
+            continue
+        done = sum(r.passed for r in results)
+        console.print(f"  [red]✗[/] {number}. {stage.title} ({done}/{len(results)})")
+        console.print(f"      {red.spec}")
+        console.print(f"      [yellow]{red.message or red.outcome}[/]")
+        console.print(f"      [dim]Hint:[/] {stage.hints[0]}" if stage.hints else "")
+        console.print(f"      Next: fix it, then `llmfs check {item.lesson.id}` (more help: llmfs hint {item.lesson.id} {stage.name})")
+        return
+    console.print(f"[green]{item.lesson.id} is complete.[/]")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    lesson = get_lesson(args.lesson, args.root)
+    (item,) = progress.measure([lesson], args.root)
+    print_check(item)
+    return 0 if item.done else 1
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    lesson = get_lesson(args.lesson, args.root) if args.lesson else _first_unfinished(args.root)
+    folder = args.root / "exercises" / lesson.package
+    console.print(f"Watching {folder} (Ctrl-C to stop)")
+    seen = None
+    try:
+        while True:
+            stamp = sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.py"))
+            if stamp != seen:
+                seen = stamp
+                (item,) = progress.measure([lesson], args.root)
+                console.clear()
+                console.print(f"[dim]llmfs watch · {time.strftime('%H:%M:%S')} · save a file to re-run[/]\n")
+                print_check(item)
+                if args.once:
+                    return 0 if item.done else 1
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import run_checks
+
+    table = Table(title="llmfs doctor", title_justify="left")
+    for column in ("Check", "", "Detail"):
+        table.add_column(column)
+    checks = run_checks(args.root)
+    for check in checks:
+        table.add_row(check.name, "[green]OK[/]" if check.ok else "[red]problem[/]", check.detail)
+    console.print(table)
+    return 0 if all(check.ok for check in checks) else 1
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from .release import release
+
+    out = release(args.out, args.root, branch=args.branch)
+    console.print(f"Learner version written to {out}" + (f" and committed as branch {args.branch}" if args.branch else ""))
+    return 0
+
+
+def _instructor_only(args: argparse.Namespace) -> None:
+    if not (args.root / "solutions").is_dir():
+        raise ManifestError(f"`llmfs {args.command}` is for instructors: {args.root} has no solutions/ (this is the learner version)")
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
+    _instructor_only(args)
     if args.check:
         stale = sync.out_of_sync(args.root)
         for path in stale:
@@ -94,6 +179,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_selfcheck(args: argparse.Namespace) -> int:
+    _instructor_only(args)
     problems = selfcheck.check_sync(args.root)
     table = Table(title="Self-check: the course tests itself", title_justify="left")
     for column in ("Lesson", "Specs", "Fail on stub", "Pass on reference", "Mutants caught", "OK"):
@@ -152,6 +238,7 @@ def cmd_roster(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    _instructor_only(args)
     from .bench import run_benchmark
 
     return run_benchmark(args.target, args.rest)
@@ -168,6 +255,19 @@ def build_parser() -> argparse.ArgumentParser:
     hint.add_argument("lesson", help="e.g. L03")
     hint.add_argument("stage", nargs="?", help="stage name or number (default: the stage of your first red spec)")
     hint.set_defaults(func=cmd_hint)
+    check_parser = sub.add_parser("check", help="a lesson's specs in stage order, stopping at the first red one")
+    check_parser.add_argument("lesson", help="e.g. L03")
+    check_parser.set_defaults(func=cmd_check)
+    watch = sub.add_parser("watch", help="re-run a lesson (default: your current one) on every file save")
+    watch.add_argument("lesson", nargs="?", help="e.g. L03")
+    watch.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
+    watch.add_argument("--once", action="store_true", help=argparse.SUPPRESS)
+    watch.set_defaults(func=cmd_watch)
+    sub.add_parser("doctor", help="Python, torch, devices and every dependency: OK or what is wrong").set_defaults(func=cmd_doctor)
+    release_parser = sub.add_parser("release", help="write the learner version (no solutions, no mutants) into OUT")
+    release_parser.add_argument("out", type=Path, help="a new, empty folder")
+    release_parser.add_argument("--branch", default=None, help="also commit it as this (orphan) branch of the course repository")
+    release_parser.set_defaults(func=cmd_release)
     sync_parser = sub.add_parser("sync", help="regenerate exercises/ stubs from solutions/ (instructors)")
     sync_parser.add_argument("--check", action="store_true", help="only report what is out of sync")
     sync_parser.set_defaults(func=cmd_sync)

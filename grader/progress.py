@@ -52,6 +52,12 @@ def measure(lessons: list[Lesson], root: Path = COURSE_ROOT, *, spec_timeout: fl
     return progress
 
 
+def stage_report(item: LessonProgress) -> list[tuple[Stage, list[SpecResult]]]:
+    """The lesson's results grouped by stage, in stage order."""
+    by_spec = {result.spec: result for result in item.results}
+    return [(stage, [by_spec[spec] for spec in stage.specs]) for stage in item.lesson.stages]
+
+
 def next_step(progress: list[LessonProgress]) -> tuple[LessonProgress, SpecResult, Stage] | None:
     """The first red spec of the earliest unfinished lesson, with its stage."""
     for item in progress:

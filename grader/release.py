@@ -1,0 +1,133 @@
+"""The learner version of the course: no ``solutions/``, no mutants, no instructor-only material.
+
+``llmfs release OUT`` copies the files git tracks (so nothing local leaks), leaves out what only instructors
+need, writes a learner README and points ``pytest`` at the lesson specs (every one red until solved).
+With ``--branch NAME`` the release is also committed as an orphan branch of the course repository, so its
+history holds no trace of the solutions.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from .lessons import COURSE_ROOT, load_lessons
+from .sync import BEGIN, out_of_sync
+
+# Paths (relative to the course root) that never reach learners.
+INSTRUCTOR_ONLY = ("solutions", "tests", ".ci", "CONTRIBUTING.md", "grader/bench")
+
+
+class ReleaseError(ValueError):
+    pass
+
+
+def tracked_files(root: Path) -> list[Path]:
+    """The files git tracks (relative paths), or every file outside caches when ``root`` is not a repository."""
+    listing = subprocess.run(["git", "-C", str(root), "ls-files", "-z"], capture_output=True)
+    if listing.returncode == 0:
+        return [Path(name) for name in listing.stdout.decode().split("\0") if name]
+    skip = {"__pycache__", ".git", ".llmfs", ".pytest_cache", ".hypothesis"}
+    return [p.relative_to(root) for p in root.rglob("*") if p.is_file() and not skip & set(p.relative_to(root).parts)]
+
+
+def _instructor_only(path: Path) -> bool:
+    text = path.as_posix()
+    return any(text == item or text.startswith(item + "/") for item in INSTRUCTOR_ONLY)
+
+
+def learner_readme(root: Path) -> str:
+    rows = "\n".join(f"| {lesson.id} | {lesson.title} | {lesson.summary} |" for lesson in load_lessons(root))
+    return f"""# LLM From Scratch
+
+Build a complete GPT yourself, from a byte-pair-encoding tokenizer upwards, **one green spec at a time**.
+Every lesson is a package of stubs and specs in `exercises/`: run the specs, read the first red one and its
+hint, fill in the stub, watch it turn green. Everything runs on a laptop CPU, offline.
+
+| Lesson | Title | What you build |
+| --- | --- | --- |
+{rows}
+
+## Set up
+
+```bash
+pip install -e ".[dev]"
+```
+
+(Python 3.10 or newer; a virtual environment is a good idea: `python -m venv .venv && . .venv/bin/activate`.)
+
+## Work through a lesson
+
+```bash
+pytest exercises/l01 -x       # the first red spec of lesson 1, with a one-line message
+llmfs status                  # every lesson: specs passed, points, progress, what to do next
+llmfs next                    # the first red spec of the earliest unfinished lesson and its first hint
+llmfs hint L01                # the next hint for the stage you are on (one step per call)
+llmfs check L01               # the lesson's specs in stage order, stopping at the first red one
+llmfs watch L01               # re-run the lesson every time you save a file
+llmfs doctor                  # is everything installed? (paste this into a bug report)
+```
+
+1. Read `exercises/l01/README.md`: the idea, the stages, what each function must do.
+2. Fill in the stubs in `exercises/l01/*.py`: replace each `raise NotImplementedError(...)` line.
+3. Run the specs again; go on until the lesson is green, then move on. Later lessons import your earlier
+   ones, so what you build is what you use.
+
+Running `pytest` with no arguments runs every lesson's specs: all red at the start, by design.
+"""
+
+
+def release(out: Path, root: Path = COURSE_ROOT, branch: str | None = None) -> Path:
+    """Write the learner version of the course at ``root`` into ``out`` (which must not exist or be empty)."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise ReleaseError(f"{out} is not empty: choose a new folder for the release")
+    if not (root / "solutions").is_dir():
+        raise ReleaseError(f"{root} has no solutions/: it already is a learner version")
+    stale = out_of_sync(root)
+    if stale:
+        raise ReleaseError(f"exercises/ is out of sync with solutions/ ({', '.join(stale)}): run llmfs sync first")
+    for relative in tracked_files(root):
+        if _instructor_only(relative) or not (root / relative).is_file():
+            continue
+        target = out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / relative, target)
+    (out / "README.md").write_text(learner_readme(root), encoding="utf-8")
+    _point_pytest_at_exercises(out / "pyproject.toml")
+    exercises = (out / "exercises").rglob("*.py")
+    leaked = [str(p.relative_to(out)) for p in exercises if BEGIN in p.read_text(encoding="utf-8", errors="replace")]
+    if leaked:
+        raise ReleaseError(f"solution regions would leak into the release: {', '.join(leaked)}")
+    if branch:
+        _commit_as_branch(out, root, branch)
+    return out
+
+
+def _point_pytest_at_exercises(pyproject: Path) -> None:
+    """In the learner version, plain ``pytest`` runs the lesson specs."""
+    text = pyproject.read_text(encoding="utf-8")
+    text, count = re.subn(r'testpaths = \[[^\]]*\]', 'testpaths = ["exercises"]', text)
+    if count != 1:
+        raise ReleaseError(f"cannot find testpaths in {pyproject}")
+    pyproject.write_text(text, encoding="utf-8")
+
+
+def _git(*args: str, cwd: Path) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "LLM From Scratch", "GIT_AUTHOR_EMAIL": "course@localhost",
+           "GIT_COMMITTER_NAME": "LLM From Scratch", "GIT_COMMITTER_EMAIL": "course@localhost"}  # fmt: skip
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ReleaseError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def _commit_as_branch(out: Path, root: Path, branch: str) -> None:
+    """Commit the release in ``out`` as its own repository, then fetch it into the course as ``branch``."""
+    _git("check-ref-format", "--branch", branch, cwd=root)
+    _git("init", "-q", "-b", branch, cwd=out)
+    _git("add", "-A", cwd=out)
+    _git("commit", "-q", "-m", "LLM From Scratch: learner version", cwd=out)
+    _git("fetch", "-q", str(out.resolve()), f"+{branch}:refs/heads/{branch}", cwd=root)
