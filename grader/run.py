@@ -127,22 +127,24 @@ def child_env(scratch: Path, threads: int | None, nonce: str) -> dict[str, str]:
 
 
 class Zygote:
-    """One warm ``python -m grader.zygote`` process; runs one job at a time (use one per thread)."""
+    """One warm zygote process (see grader/zygote.py); runs one job at a time, so each thread takes its own."""
 
     def __init__(self) -> None:
+        # This grader's own copy (a learner's release has one too), whatever is installed.
+        boot = f"import sys; sys.path.insert(0, {str(COURSE_ROOT)!r}); from grader.zygote import serve; serve()"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.zygote"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True, bufsize=1, cwd=str(COURSE_ROOT.parent), env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            [sys.executable, "-c", boot], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         )  # fmt: skip
         if self.process.stdout.readline().strip() != "ready":
-            raise RuntimeError("the spec runner (python -m grader.zygote) failed to start")
+            raise RuntimeError("the spec runner (grader.zygote) failed to start: run `llmfs doctor`")
 
     def run(self, job: dict) -> dict:
         self.process.stdin.write(json.dumps(job) + "\n")
         self.process.stdin.flush()
         answer = self.process.stdout.readline()
         if not answer:
-            raise RuntimeError("the spec runner (python -m grader.zygote) died")
+            raise RuntimeError("the spec runner (grader.zygote) died unexpectedly")
         return json.loads(answer)
 
     def close(self) -> None:
