@@ -8,6 +8,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
+from ..spec_helpers import naive_merge
 from .bpe import BasicTokenizer, merge_priority, most_frequent_pair
 
 a, b, c, d = 97, 98, 99, 100
@@ -25,15 +26,7 @@ def naive_basic_merges(text: str, vocab_size: int) -> dict[tuple[int, int], int]
         top = max(counts.values())
         pair = min(p for p, n in counts.items() if n == top)
         merges[pair] = new_id
-        out, i = [], 0
-        while i < len(ids):
-            if i + 1 < len(ids) and (ids[i], ids[i + 1]) == pair:
-                out.append(new_id)
-                i += 2
-            else:
-                out.append(ids[i])
-                i += 1
-        ids = out
+        ids = naive_merge(ids, pair, new_id)
     return merges
 
 

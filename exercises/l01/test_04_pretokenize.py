@@ -10,6 +10,7 @@ from pathlib import Path
 
 import regex
 
+from ..spec_helpers import naive_merge
 from .bpe import GPT2_SPLIT_PATTERN, RegexTokenizer, train_merges
 
 
@@ -28,16 +29,7 @@ def naive_regex_merges(text: str, vocab_size: int) -> dict[tuple[int, int], int]
         top = max(pairs.values())
         pair = min(p for p, n in pairs.items() if n == top)
         merges[pair] = new_id
-        for word, ids in words.items():
-            out, i = [], 0
-            while i < len(ids):
-                if i + 1 < len(ids) and (ids[i], ids[i + 1]) == pair:
-                    out.append(new_id)
-                    i += 2
-                else:
-                    out.append(ids[i])
-                    i += 1
-            words[word] = out
+        words = {word: naive_merge(ids, pair, new_id) for word, ids in words.items()}
     return merges
 
 

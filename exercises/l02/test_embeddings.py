@@ -4,30 +4,18 @@ Oracles: ``torch.nn.functional.embedding`` (values and gradients), the closed fo
 computed with ``math.sin``/``math.cos``, and rotation matrices built here from the frequencies.
 """
 import math
-from contextlib import contextmanager
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..spec_helpers import raises_value_error
 from .embeddings import InputEmbedding, LearnedPositionalEmbedding, TokenEmbedding, sinusoidal_positional_encoding
 
 
 def gen(seed=0):
     return torch.Generator().manual_seed(seed)
-
-
-@contextmanager
-def raises_value_error(match, why):
-    """pytest.raises(ValueError, match=...) whose failure says what the check is for."""
-    try:
-        with pytest.raises(ValueError, match=match):
-            yield
-    except NotImplementedError:
-        raise
-    except (pytest.fail.Exception, AssertionError, LookupError, RuntimeError, TypeError) as exc:
-        raise AssertionError(f"{why}; got {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
 
 
 # ---------------------------------------------------------------- stage 1: token embedding

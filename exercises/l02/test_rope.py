@@ -4,11 +4,11 @@ Oracle: the complex-number form of the RoFormer paper, (x_2i + i x_2i+1) * e^(i 
 ``torch.view_as_complex`` and ``torch.polar``.
 """
 import math
-from contextlib import contextmanager
 
 import pytest
 import torch
 
+from ..spec_helpers import raises_value_error
 from .embeddings import apply_rope, rope_cache
 
 DT = torch.float64
@@ -16,18 +16,6 @@ DT = torch.float64
 
 def randn(*shape, seed=0):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=DT)
-
-
-@contextmanager
-def raises_value_error(match, why):
-    """pytest.raises(ValueError, match=...) whose failure says what the check is for."""
-    try:
-        with pytest.raises(ValueError, match=match):
-            yield
-    except NotImplementedError:
-        raise
-    except (pytest.fail.Exception, AssertionError, LookupError, RuntimeError, TypeError) as exc:
-        raise AssertionError(f"{why}; got {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
 
 
 def rope_oracle(x, base=10000.0):

@@ -4,13 +4,13 @@ The oracle is PyTorch itself: ``torch.softmax`` and ``torch.nn.functional.scaled
 Comparisons run in float64 so that "close" can be strict.
 """
 import math
-from contextlib import contextmanager
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..spec_helpers import raises_value_error
 from .attention import SelfAttention, scaled_dot_product_attention, softmax
 
 DT = torch.float64
@@ -26,18 +26,6 @@ def causal(T):
 
 def max_diff(a, b):
     return (a - b).abs().max().item()
-
-
-@contextmanager
-def raises_value_error(match, why):
-    """pytest.raises(ValueError, match=...) whose failure says what the check is for."""
-    try:
-        with pytest.raises(ValueError, match=match):
-            yield
-    except NotImplementedError:
-        raise
-    except (pytest.fail.Exception, AssertionError, LookupError, RuntimeError, TypeError) as exc:
-        raise AssertionError(f"{why}; got {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
 
 
 def likely_mistake(got, q, k, v, mask=None):

@@ -4,12 +4,12 @@ Oracles: explicit per-head slicing, a loop over lesson 3 ``SelfAttention`` heads
 ``c_attn``, and ``torch.nn.MultiheadAttention`` given the same weights. Comparisons run in float64.
 """
 import math
-from contextlib import contextmanager
 
 import pytest
 import torch
 from torch import nn
 
+from ..spec_helpers import raises_value_error
 from ..l03.attention import SelfAttention
 from .multihead import MultiHeadAttention, count_parameters, merge_heads, split_heads
 
@@ -22,18 +22,6 @@ def randn(*shape, seed=0):
 
 def causal(T):
     return torch.ones(T, T, dtype=torch.bool).tril()
-
-
-@contextmanager
-def raises_value_error(match, why):
-    """pytest.raises(ValueError, match=...) whose failure says what the check is for."""
-    try:
-        with pytest.raises(ValueError, match=match):
-            yield
-    except NotImplementedError:
-        raise
-    except (pytest.fail.Exception, AssertionError, LookupError, RuntimeError, TypeError) as exc:
-        raise AssertionError(f"{why}; got {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
 
 
 def make_mha(d_model=12, n_head=3, bias=True, seed=0):
