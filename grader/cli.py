@@ -196,9 +196,13 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
         )  # fmt: skip
     console.print(table)
     if args.verbose:
+        mutants = Table(title="Mutants: the classic mistakes, and the spec that catches each", title_justify="left")
+        for column in ("Lesson", "Mutant", "Mistake", "Caught by"):
+            mutants.add_column(column)
         for check in checks:
             for name, caught in check.mutants.items():
-                console.print(f"  {check.lesson.id} mutant {name}: {check.mutant_descriptions[name]} -> caught by {', '.join(caught) or 'NOTHING'}")
+                mutants.add_row(check.lesson.id, name, check.mutant_descriptions[name], caught[0] if caught else "[red]nothing[/]")
+        console.print(mutants)
     for check in checks:
         problems += [f"{check.lesson.id}: {p}" for p in check.problems]
     for problem in problems:

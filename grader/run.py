@@ -190,8 +190,12 @@ def run_specs(
     total_timeout: float = 1800.0,
     threads: int | None = None,
     sandbox: Sandbox | None = None,
+    exitfirst: bool = False,
 ) -> RunResult:
-    """Run pytest over ``targets`` (paths relative to ``tree``) and return the outcome of every spec."""
+    """Run pytest over ``targets`` (paths relative to ``tree``) and return the outcome of every spec.
+
+    exitfirst: stop at the first failing spec (the rest are then "missing"), e.g. to learn that a mutant is caught.
+    """
     nonce = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="llmfs-run-") as private:
         private = Path(private)  # the results and log: never visible to the child's user
@@ -203,7 +207,7 @@ def run_specs(
         args = [
             *targets, "-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin", "-p", "grader.pytest_plugin",
             "-p", "no:cacheprovider", "-q", "--no-header",
-            "-o", "addopts=", "--rootdir", str(tree), f"--timeout={spec_timeout:g}",
+            "-o", "addopts=", "--rootdir", str(tree), f"--timeout={spec_timeout:g}", *(["-x"] if exitfirst else []),
         ]  # fmt: skip
         job = {
             "cwd": str(tree), "args": args, "env": child_env(scratch, threads, nonce),

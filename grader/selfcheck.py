@@ -54,7 +54,7 @@ class LessonCheck:
     lesson: Lesson
     stub: list[SpecResult] = field(default_factory=list)
     reference: list[SpecResult] = field(default_factory=list)
-    mutants: dict[str, list[str]] = field(default_factory=dict)  # mutant name -> specs it turned red
+    mutants: dict[str, list[str]] = field(default_factory=dict)  # mutant name -> the (first) spec it turned red
     mutant_descriptions: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -75,10 +75,10 @@ class LessonCheck:
         return not self.problems
 
 
-def _run_overlay(lesson: Lesson, root: Path, threads: int | None, **overlay_args) -> RunResult:
+def _run_overlay(lesson: Lesson, root: Path, threads: int | None, exitfirst: bool = False, **overlay_args) -> RunResult:
     with tempfile.TemporaryDirectory(prefix=f"llmfs-{lesson.package}-") as scratch:
         tree = build_overlay(Path(scratch), course_root=root, **overlay_args)
-        return run_specs(tree, [f"exercises/{lesson.package}"], threads=threads)
+        return run_specs(tree, [f"exercises/{lesson.package}"], threads=threads, exitfirst=exitfirst)
 
 
 def _unlisted_specs(run: RunResult, lesson: Lesson) -> list[str]:
@@ -126,7 +126,8 @@ def check_lesson(
         return _run_overlay(lesson, root, threads, sources=reference)
 
     def mutant(m: Mutant) -> Callable[[], RunResult]:
-        return lambda: _run_overlay(lesson, root, threads, sources=reference, append={(m.package, m.target): m.text})
+        # The first red spec is enough to know a mutant is caught.
+        return lambda: _run_overlay(lesson, root, threads, exitfirst=True, sources=reference, append={(m.package, m.target): m.text})
 
     tasks = {"stub": stub, "reference": ref} | {f"mutant:{m.name}": mutant(m) for m in mutants}
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -155,7 +156,7 @@ def check_lesson(
         if not result.passed:
             check.problems.append(f"on the reference, {result.spec} {result.outcome}: {result.message}")
     for m in mutants:
-        caught = [r.spec for r in runs[f"mutant:{m.name}"].for_lesson(lesson) if not r.passed]
+        caught = [r.spec for r in runs[f"mutant:{m.name}"].for_lesson(lesson) if r.outcome in ("failed", "error")]
         check.mutants[m.name] = caught
         check.mutant_descriptions[m.name] = m.description
         if not caught:

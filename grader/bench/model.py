@@ -105,7 +105,7 @@ def measure(setting: Setting, warmup: int, windows: int, steps: int) -> tuple[fl
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="llmfs bench model", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 windows of 2 steps (rough)")
-    parser.add_argument("--windows", type=int, default=5, help="timing windows per model (best one counts)")
+    parser.add_argument("--windows", type=int, default=8, help="timing windows per model (best one counts)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
     args = parser.parse_args(argv)
     if args.threads:
