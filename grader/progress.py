@@ -9,11 +9,12 @@ import json
 import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from .lessons import COURSE_ROOT, Lesson, Stage
-from .run import RunResult, SpecResult, run_specs
+from .run import SpecResult, run_specs
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,18 @@ class LessonProgress:
 
 
 def measure(lessons: list[Lesson], root: Path = COURSE_ROOT, *, spec_timeout: float = 60.0) -> list[LessonProgress]:
-    """Run the learner's own specs (in ``root/exercises``) for the given lessons."""
+    """Run the learner's own specs (in ``root/exercises``), one run per lesson so that a crash in one lesson
+    never hides the others, in parallel over the machine's cores."""
     if not lessons:
         return []
-    run: RunResult = run_specs(root, [f"exercises/{lesson.package}" for lesson in lessons], spec_timeout=spec_timeout)
-    progress = [LessonProgress(lesson, run.for_lesson(lesson)) for lesson in lessons]
+
+    def run(lesson: Lesson) -> LessonProgress:
+        result = run_specs(root, [f"exercises/{lesson.package}"], spec_timeout=spec_timeout, total_timeout=600.0)
+        return LessonProgress(lesson, result.for_lesson(lesson))
+
+    workers = min(len(lessons), os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        progress = list(pool.map(run, lessons))
     State(root).record(progress)
     return progress
 
