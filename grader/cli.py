@@ -211,6 +211,7 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
+    _instructor_only(args)
     from .grade import Course, Settings, default_sandbox, grade, submissions_in, write_results
 
     paths = [p for folder in args.submissions for p in (submissions_in(folder) if folder.is_dir() and not _is_submission(folder) else [folder])]
