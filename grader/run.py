@@ -140,11 +140,16 @@ class Zygote:
             raise RuntimeError("the spec runner (grader.zygote) failed to start: run `llmfs doctor`")
 
     def run(self, job: dict) -> dict:
-        self.process.stdin.write(json.dumps(job) + "\n")
-        self.process.stdin.flush()
-        answer = self.process.stdout.readline()
+        """Run one job; a zygote killed meanwhile (e.g. by the code under test) answers as a crashed run."""
+        try:
+            self.process.stdin.write(json.dumps(job) + "\n")
+            self.process.stdin.flush()
+            answer = self.process.stdout.readline()
+        except (BrokenPipeError, OSError):
+            answer = ""
         if not answer:
-            raise RuntimeError("the spec runner (grader.zygote) died unexpectedly")
+            self.process.kill()
+            return {"returncode": -9, "timed_out": False, "duration": 0.0, "lost": True}
         return json.loads(answer)
 
     def close(self) -> None:
@@ -222,4 +227,6 @@ def run_specs(
         run.returncode, run.timed_out = answer["returncode"], answer["timed_out"]
         log = private / "output.log"
         run.output = log.read_text(encoding="utf-8", errors="replace")[-20000:] if log.exists() else ""
+        if answer.get("lost"):
+            run.output += "\nthe spec runner was killed during this run"
     return run
