@@ -7,7 +7,7 @@ machine slows both alike, and the best window counts. Figures are printed, never
 
     llmfs bench model                    # both configurations
     llmfs bench model --quick            # fewer windows (a rough figure in a few seconds)
-    llmfs bench model --threads 4
+    llmfs bench model --threads 1 --clock cpu   # steadier on a busy machine: process CPU time, one thread
 """
 from __future__ import annotations
 
@@ -79,7 +79,9 @@ def make_step(model: torch.nn.Module, is_hf: bool):
     return step
 
 
-def measure(setting: Setting, warmup: int, windows: int, steps: int) -> tuple[float, float, float, float]:
+def measure(
+    setting: Setting, warmup: int, windows: int, steps: int, clock=time.perf_counter
+) -> tuple[float, float, float, float]:
     """(reference tokens/s, transformers tokens/s, reference loss, transformers loss) at one setting."""
     config, batch = setting.config, setting.batch
     ours, hf = build_models(config)
@@ -94,10 +96,10 @@ def measure(setting: Setting, warmup: int, windows: int, steps: int) -> tuple[fl
             step(*batches[i % len(batches)])
     for window in range(windows):
         for name, step in steppers.items():  # interleaved: load on the machine hits both alike
-            start = time.perf_counter()
+            start = clock()
             for i in range(steps):
                 losses[name] = step(*batches[(window * steps + i) % len(batches)])
-            best[name] = min(best[name], time.perf_counter() - start)
+            best[name] = min(best[name], clock() - start)
     tokens = batch * config.block_size * steps
     return tokens / best["ours"], tokens / best["hf"], losses["ours"], losses["hf"]
 
@@ -107,20 +109,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="2 windows of 2 steps (rough)")
     parser.add_argument("--windows", type=int, default=8, help="timing windows per model (best one counts)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall time, or this process's CPU time (steadier when other jobs share the CPU; "
+                        "use it with --threads 1, since idle threads spinning count as CPU time)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     windows = 2 if args.quick else args.windows
 
     console = Console(highlight=False)
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
     table = Table(title=f"Training throughput, forward+backward+AdamW (torch {torch.__version__}, "
-                  f"{torch.get_num_threads()} threads, best of {windows} windows)", title_justify="left")
+                  f"{torch.get_num_threads()} threads, {args.clock} clock, best of {windows} windows)",
+                  title_justify="left")
     for column in ("configuration", "reference GPT (tok/s)", "transformers GPT-2, sdpa (tok/s)", "ratio"):
         table.add_column(column, justify="left" if column == "configuration" else "right")
     for setting in SETTINGS:
         steps = 2 if args.quick else (10 if setting.config.n_embd <= 128 else 3)
         with console.status(f"measuring {setting.name} ..."):
-            ours, hf, loss_ours, loss_hf = measure(setting, warmup=3, windows=windows, steps=steps)
+            ours, hf, loss_ours, loss_hf = measure(setting, warmup=3, windows=windows, steps=steps, clock=clock)
         ratio = ours / hf
         colour = "green" if ratio >= 1.2 else ("yellow" if ratio >= 1.0 else "red")
         table.add_row(setting.name, f"{ours:,.0f}", f"{hf:,.0f}", f"[{colour}]{ratio:.2f}x[/]")

@@ -1,0 +1,1 @@
+"""Lesson 6: the causal mask (a token sees only itself and the past)."""
