@@ -242,6 +242,19 @@ def cmd_roster(args: argparse.Namespace) -> int:
     return roster_command(args.dir, args.watch, args.interval, args.html, lessons=load_lessons(args.root), console=console)
 
 
+def cmd_lesson(args: argparse.Namespace) -> int:
+    from .notebooks import lesson_command
+
+    return lesson_command(args.lesson, root=args.root, out=args.out, execute=args.execute, console=console)
+
+
+def cmd_nbgrader(args: argparse.Namespace) -> int:
+    _instructor_only(args)
+    from .nbgrader_export import nbgrader_command
+
+    return nbgrader_command(args.out, root=args.root, lessons=args.lessons or None, console=console)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     _instructor_only(args)
     from .bench import run_benchmark
@@ -273,6 +286,15 @@ def build_parser() -> argparse.ArgumentParser:
     release_parser.add_argument("out", type=Path, help="a new, empty folder")
     release_parser.add_argument("--branch", default=None, help="also commit it as this (orphan) branch of the course repository")
     release_parser.set_defaults(func=cmd_release)
+    lesson_parser = sub.add_parser("lesson", help="a lesson's notebook as .ipynb (figures on your code); --execute runs it")
+    lesson_parser.add_argument("lesson", help="e.g. L03")
+    lesson_parser.add_argument("--out", type=Path, default=None, help="folder for the .ipynb (default: next to lesson.md)")
+    lesson_parser.add_argument("--execute", action="store_true", help="run every cell and save the outputs")
+    lesson_parser.set_defaults(func=cmd_lesson)
+    nbgrader_parser = sub.add_parser("nbgrader", help="export the course as an nbgrader course directory (instructors)")
+    nbgrader_parser.add_argument("out", type=Path, help="a new folder for the nbgrader course")
+    nbgrader_parser.add_argument("lessons", nargs="*", help="e.g. L01 L03 (default: all)")
+    nbgrader_parser.set_defaults(func=cmd_nbgrader)
     sync_parser = sub.add_parser("sync", help="regenerate exercises/ stubs from solutions/ (instructors)")
     sync_parser.add_argument("--check", action="store_true", help="only report what is out of sync")
     sync_parser.set_defaults(func=cmd_sync)
