@@ -1,0 +1,89 @@
+"""The ``sample`` command: load a checkpoint and print a continuation of a prompt, token by token.
+
+    python -m exercises.l09.sample --prompt "ROMEO:"                          # your code, the shipped model
+    python -m solutions.l09.sample --prompt "ROMEO:"                          # the reference
+    python -m exercises.l09.sample --prompt "ROMEO:" --temperature 0.8 --top-k 50 --top-p 0.95 --seed 1
+    python -m exercises.l09.sample --prompt "ROMEO:" --temperature 0          # greedy
+    python -m exercises.l09.sample --prompt "ROMEO:" --beams 4 --length-penalty 1.0
+    python -m exercises.l09.sample --checkpoint runs/shakespeare --no-cache   # your own run, no KV cache
+
+The checkpoint is read with L08's ``load_model`` (a ``model.pt``/``ckpt.pt`` or the folder holding it).
+Sampled text is streamed: each token is printed the moment it is generated (its bytes go through an
+incremental UTF-8 decoder, since one character may span two tokens). Beam search prints the best sequence
+at the end. The speed goes to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import codecs
+import sys
+import time
+
+import torch
+
+from .generate import beam_search, stream
+
+DEFAULT_CHECKPOINT = "data/checkpoints/shakespeare"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m exercises.l09.sample", description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="model.pt / ckpt.pt, or its folder")
+    parser.add_argument("--prompt", default="\n", help="the text to continue")
+    parser.add_argument("--max-new-tokens", type=int, default=200)
+    parser.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
+    parser.add_argument("--top-k", type=int, default=None)
+    parser.add_argument("--top-p", type=float, default=None)
+    parser.add_argument("--repetition-penalty", type=float, default=1.0)
+    parser.add_argument("--stop-token", type=int, action="append", default=[], help="a token id that ends the text")
+    parser.add_argument("--beams", type=int, default=1, help="> 1: beam search (deterministic, not streamed)")
+    parser.add_argument("--length-penalty", type=float, default=1.0, help="beam search: score / length ** this")
+    parser.add_argument("--seed", type=int, default=1337)
+    parser.add_argument("--no-cache", action="store_true", help="recompute the whole context every step")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from ..l08.train import load_model  # imported here: `--help` works before L08 is written
+
+    model, tokenizer = load_model(args.checkpoint)
+    prompt_ids = tokenizer.encode(args.prompt)
+    if not prompt_ids:
+        raise SystemExit("the prompt encodes to no tokens: give at least one character")
+    idx = torch.tensor([prompt_ids], dtype=torch.long)
+    out = sys.stdout
+    out.write(args.prompt)
+    out.flush()
+    start = time.perf_counter()
+    if args.beams > 1:
+        room = model.config.block_size - idx.shape[1]
+        best = beam_search(
+            model, idx, num_beams=args.beams, max_new_tokens=min(args.max_new_tokens, room),
+            length_penalty=args.length_penalty, eos_token_id=args.stop_token[0] if args.stop_token else None,
+        )  # fmt: skip
+        new_ids = best[0, idx.shape[1] :].tolist()
+        out.write(tokenizer.decode(new_ids))
+    else:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        steps = stream(
+            model, idx, args.max_new_tokens, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+            repetition_penalty=args.repetition_penalty, stop_tokens=args.stop_token,
+            generator=torch.Generator().manual_seed(args.seed), use_cache=not args.no_cache,
+        )  # fmt: skip
+        new_ids = []
+        for token in steps:
+            new_ids.append(int(token[0]))
+            out.write(decoder.decode(tokenizer.vocab[new_ids[-1]]))
+            out.flush()
+        out.write(decoder.decode(b"", final=True))
+    out.write("\n")
+    out.flush()
+    seconds = time.perf_counter() - start
+    speed = len(new_ids) / max(seconds, 1e-9)
+    print(f"[{len(new_ids)} tokens in {seconds:.2f} s, {speed:.1f} tokens/s]", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
