@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,9 @@ from grader.grade import Course, Settings, default_sandbox, grade, write_results
 
 HOSTILE = Path(__file__).parent / "hostile"
 CORPUS = sorted(p.name for p in HOSTILE.iterdir() if (p / "expected.json").is_file())
-FAST = Settings(spec_timeout=3, run_timeout=25, jobs=2, sandbox=default_sandbox())
+# Short limits keep the corpus fast; memory is capped low so that the allocating submission hits the limit
+# in well under its spec timeout even on a loaded machine.
+FAST = Settings(spec_timeout=3, run_timeout=40, jobs=2, sandbox=replace(default_sandbox(), memory_bytes=5 << 29))
 
 
 def by_learner(results: list[dict]) -> dict[str, dict]:
