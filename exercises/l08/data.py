@@ -49,9 +49,9 @@ def encode_corpus(
     Returns two read-only memory maps (np.memmap, opened with ``mmap_mode="r"``): train = the first
     ``1 - val_fraction`` of the ids, val = the rest (``split = int(len(ids) * (1 - val_fraction))``).
 
-    >>> train, val = encode_corpus("data/tinyshakespeare.txt", tokenizer, "runs/cache")  # a 2,048-token BPE
+    >>> train, val = encode_corpus("data/tinyshakespeare.txt", tokenizer, "runs/cache")  # a 1,024-token BPE
     >>> train.dtype, len(train), len(val)
-    (dtype('uint16'), 351347, 39039)
+    (dtype('uint16'), 414520, 46058)
     """
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must be between 0 and 1 (exclusive), got {val_fraction}")

@@ -30,11 +30,11 @@ TARGET_BPB, TARGET_SECONDS = 2.30, 300
 
 
 def main(argv: list[str] | None = None) -> int:
+    from solutions.l08.train import TrainConfig, train  # first: it sets OMP_WAIT_POLICY before torch loads
+
     import torch
     from rich.console import Console
     from rich.table import Table
-
-    from solutions.l08.train import TrainConfig, train
 
     parser = argparse.ArgumentParser(prog="llmfs bench train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (the recipe's figure is for 2)")
@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(
             f"recipe: vocab {config.vocab_size}, {config.n_layer} layers x {config.n_embd} wide, {config.n_head} heads, "
             f"block {config.block_size}, batch {config.batch_size} x {config.grad_accum_steps}, {config.max_steps} steps, "
-            f"lr {config.max_lr:g} -> {config.min_lr:g}; {args.threads} threads on {args.device}, torch {torch.__version__}"
+            f"lr {config.max_lr:g} -> {config.min_lr:g}; {args.threads} threads on {args.device}, torch {torch.__version__}, "
+            f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}"
         )
         history = train(config)
     load_after = os.getloadavg()

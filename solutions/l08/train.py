@@ -44,7 +44,7 @@ class TrainConfig:
 
     # data and tokenizer
     data_path: str = "data/tinyshakespeare.txt"  # relative paths are tried in the working folder, then the course's
-    vocab_size: int = 2048  # a BPE of this size is trained (L01) on the training split of the text
+    vocab_size: int = 1024  # a BPE of this size is trained (L01) on the training split of the text
     tokenizer_dir: str | None = None  # or use this saved tokenizer (e.g. data/gpt2) instead of training one
     val_fraction: float = 0.1  # the last 10% of the tokens is the validation split
     cache_dir: str = "runs/cache"  # encoded token streams (.npy), keyed by text and tokenizer
@@ -56,18 +56,18 @@ class TrainConfig:
     dropout: float = 0.0
     bias: bool = True
     # optimisation
-    batch_size: int = 32  # sequences per micro-batch
+    batch_size: int = 16  # sequences per micro-batch
     grad_accum_steps: int = 1  # micro-batches per optimizer step
-    max_steps: int = 800
+    max_steps: int = 1500
     max_lr: float = 3e-3
     min_lr: float = 3e-4
-    warmup_steps: int = 50
+    warmup_steps: int = 100
     weight_decay: float = 0.1
     beta1: float = 0.9
     beta2: float = 0.99
     grad_clip: float = 1.0  # 0 turns clipping off
     # evaluation, checkpoints, run
-    eval_interval: int = 200  # evaluate, plot and checkpoint every this many steps, and at the end
+    eval_interval: int = 250  # evaluate, plot and checkpoint every this many steps, and at the end
     eval_iters: int | None = None  # None: the whole validation split; k: k random batches (an estimate)
     out_dir: str = "runs/shakespeare"
     seed: int = 1337
@@ -410,7 +410,8 @@ def train(config: TrainConfig) -> dict:
 
     def run_eval() -> dict:
         eval_generator = torch.Generator().manual_seed(config.seed + 1)  # the same batches at every evaluation
-        val_loss = evaluate(model, val_data, config.batch_size, config.block_size, config.eval_iters, eval_generator)
+        # No activations are kept for a backward pass, so evaluation affords 4x larger batches.
+        val_loss = evaluate(model, val_data, 4 * config.batch_size, config.block_size, config.eval_iters, eval_generator)
         bpb = bits_per_byte(val_loss, len(val_data) - 1, val_bytes)
         recent = [record["loss"] for record in history["steps"][-config.eval_interval :]]
         record = dict(step=step, elapsed=elapsed(), train_loss=sum(recent) / max(len(recent), 1), val_loss=val_loss, val_bpb=bpb)
@@ -485,7 +486,8 @@ def load_model(path: str | Path) -> tuple[GPT, RegexTokenizer]:
     a shipped ``model.pt``, a run's ``ckpt.pt``, or the folder holding one of them.
 
     Reads the file with ``torch.load`` directly (not ``load_checkpoint``), so later lessons can load the
-    shipped model before this lesson's stubs are written.
+    shipped model before this lesson's stubs are written. A missing file raises FileNotFoundError; a corrupt
+    one, or one of another format, raises ValueError naming the path.
 
     >>> model, tokenizer = load_model("data/checkpoints/shakespeare")
     >>> model.config.vocab_size == max(tokenizer.vocab) + 1
@@ -496,7 +498,12 @@ def load_model(path: str | Path) -> tuple[GPT, RegexTokenizer]:
         path = path / "model.pt" if (path / "model.pt").is_file() else path / "ckpt.pt"
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises RuntimeError, EOFError or UnpicklingError depending on the damage
+        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): {exc}") from exc
+    if not isinstance(checkpoint, dict) or not {"model", "config"} <= checkpoint.keys():
+        raise ValueError(f"{path} is not a checkpoint of L08's format (a dict with 'model' and 'config')")
     model = GPT(GPTConfig(**checkpoint["config"]))
     model.load_state_dict(checkpoint["model"])  # copies (and casts float16 -> float32) into the parameters
     if checkpoint.get("tokenizer_dir") is None:
