@@ -317,13 +317,20 @@ def build_parser() -> argparse.ArgumentParser:
     roster.add_argument("--html", type=Path, default=None, help="also write an HTML page to project")
     roster.set_defaults(func=cmd_roster)
     bench = sub.add_parser("bench", help="benchmarks of the reference against independent implementations")
-    bench.add_argument("target", help="tokenizer | model | ...")
+    bench.add_argument("target", help="tokenizer | model | train | generate | finetune | grade")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     bench.set_defaults(func=cmd_bench)
+    # `llmfs chat ...` goes to grader.chat before parsing (see main); listed here for `llmfs --help`.
+    sub.add_parser("chat", help="talk to a checkpoint in the terminal with your L10 code (llmfs chat CHECKPOINT --help)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["chat"]:  # its own options (L09's sampling flags), parsed by the chat itself
+        from .chat import main as chat_main
+
+        return chat_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -8,6 +8,7 @@ import pytest
 
 from grader import cli
 from grader.doctor import run_checks
+from grader.lessons import COURSE_ROOT
 from grader.release import ReleaseError, release
 
 
@@ -85,3 +86,54 @@ def test_doctor_reports_every_dependency():
     assert checks["python"].ok and checks["torch"].ok
     for name in ("numpy", "pytest", "pytest-timeout", "matplotlib", "nbgrader", "regex", "rich", "tiktoken", "transformers", "hypothesis"):
         assert checks[name].ok, f"{name}: {checks[name].detail}"
+
+
+
+# --- llmfs chat (L10's terminal chat) on the course's shipped chat model ---------------------------------
+
+CHAT_MODEL = str(COURSE_ROOT / "data" / "checkpoints" / "shakespeare-chat")
+
+
+def _typed(lines: list[str]):
+    """A stand-in for input(): the lines, then EOF (Ctrl-D)."""
+    pending = iter(lines)
+
+    def read(prompt: str = "") -> str:
+        try:
+            return next(pending)
+        except StopIteration:
+            raise EOFError from None
+
+    return read
+
+
+def test_chat_answers_one_prompt(capsys):
+    argv = ["chat", CHAT_MODEL, "--reference", "--prompt", "Greet Juliet.", "--max-new-tokens", "16"]
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().out == "Good morrow, Juliet!\n", "the shipped chat model greets in the wanted format"
+
+
+def test_chat_keeps_the_conversation(monkeypatch, capsys):
+    from solutions.l10 import chat
+
+    conversations = []
+    render = chat.prompt_ids
+    monkeypatch.setattr(chat, "prompt_ids", lambda model, tok, messages, n: conversations.append(list(messages)) or render(model, tok, messages, n))
+    monkeypatch.setattr("builtins.input", _typed(["Greet Romeo.", "", "Repeat after me: crown sword", "/reset", "Greet Juliet."]))
+    assert cli.main(["chat", CHAT_MODEL, "--reference", "--max-new-tokens", "16"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("bot> ") == 3, f"three questions, three answers (an empty line asks nothing):\n{out}"
+    assert [len(messages) for messages in conversations] == [1, 3, 1], "turn 2 sees turn 1; /reset starts over"
+    assert "Good morrow, Romeo!" in out and "Good morrow, Juliet!" in out
+
+
+def test_chat_on_stubs_and_bad_checkpoints_says_what_to_do(tmp_path, capsys):
+    assert cli.main(["chat", CHAT_MODEL, "--prompt", "Greet Romeo."]) == 1, "the learner's stubs: not implemented"
+    err = capsys.readouterr().err
+    assert "is not implemented yet" in err and "llmfs chat --reference" in err and "Traceback" not in err
+
+    assert cli.main(["chat", str(tmp_path / "nowhere"), "--reference", "--prompt", "hi"]) == 2
+    assert "no checkpoint at" in capsys.readouterr().err
+    (tmp_path / "model.pt").write_bytes(b"PK\x03\x04 half a zip")
+    assert cli.main(["chat", str(tmp_path), "--reference", "--prompt", "hi"]) == 2
+    assert "not a readable checkpoint" in capsys.readouterr().err
