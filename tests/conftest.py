@@ -3,6 +3,7 @@ machinery on, fast and independent of the real lessons."""
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,11 @@ from grader.lessons import COURSE_ROOT
 from grader.sync import sync
 
 MINI = Path(__file__).parent / "fixtures" / "minicourse"
+
+# Some tests import the reference itself (solutions/, e.g. L10's data generator); plain `pytest` puts only
+# tests/ on the path.
+if str(COURSE_ROOT) not in sys.path:
+    sys.path.append(str(COURSE_ROOT))
 
 # The mini course and the hostile submissions are data for the tests, not tests themselves.
 collect_ignore_glob = ["fixtures/*", "hostile/*"]
