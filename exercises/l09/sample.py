@@ -47,7 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from ..l08.train import load_model  # imported here: `--help` works before L08 is written
 
-    model, tokenizer = load_model(args.checkpoint)
+    try:
+        model, tokenizer = load_model(args.checkpoint)
+    except (FileNotFoundError, ValueError) as exc:  # no checkpoint there, or a corrupt one
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     prompt_ids = tokenizer.encode(args.prompt)
     if not prompt_ids:
         raise SystemExit("the prompt encodes to no tokens: give at least one character")

@@ -531,12 +531,22 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         if kind.endswith("| None"):
             parse = lambda text, parse=parse: None if text.lower() == "none" else parse(text)  # noqa: E731
         parser.add_argument(*flags, type=parse, default=field.default, metavar=kind.split(" |")[0].upper())
-    return TrainConfig(**vars(parser.parse_args(argv)))
+    try:
+        return TrainConfig(**vars(parser.parse_args(argv)))
+    except ValueError as exc:  # flags that do not fit together: usage and the reason, no traceback
+        parser.error(str(exc))
 
 
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
-    history = train(config)
+    try:
+        history = train(config)
+    except FileNotFoundError as exc:  # a missing text, tokenizer or checkpoint to resume
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except NotImplementedError as exc:  # a stub the loop needs: say which, in one line
+        print(str(exc).splitlines()[0], file=sys.stderr)
+        return 1
     final = history["evals"][-1]
     print(
         f"done: step {final['step']}, validation {final['val_loss']:.4f} nats/token = {final['val_bpb']:.4f} "
