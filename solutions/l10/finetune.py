@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -427,7 +428,14 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config_from_args(argv)
     if cfg.out is None:
         cfg.out = "runs/l10"
-    run(cfg)
+    try:
+        run(cfg)
+    except FileNotFoundError as exc:  # no checkpoint or data there
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except NotImplementedError as exc:  # a stub the path needs: say which, in one line
+        print(str(exc).splitlines()[0], file=sys.stderr)
+        return 1
     return 0
 
 
