@@ -6,6 +6,7 @@ tokenizes, pads and computes its loss, and your log-probabilities and loss on it
 """
 import math
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -79,6 +80,7 @@ def test_dpo_batch_loss_freezes_the_reference():
     assert all(p.grad is None for p in reference.parameters()), "the reference got gradients: compute its log-probs under torch.no_grad() (it is frozen)"
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # trl's own use of names transformers is retiring
 def test_dpo_loss_equals_trl_dpo_trainer(data_dir, tmp_path):
     from datasets import Dataset
     from tokenizers import ByteLevelBPETokenizer
