@@ -262,6 +262,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_benchmark(args.target, args.rest)
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    from .chat import main as chat_main
+
+    return chat_main(args.rest)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="llmfs", description="LLM From Scratch: progress, self-check and tools.")
     parser.add_argument("--root", type=Path, default=COURSE_ROOT, help=argparse.SUPPRESS)
@@ -320,17 +326,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("target", help="tokenizer | model | train | generate | finetune | grade")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     bench.set_defaults(func=cmd_bench)
-    # `llmfs chat ...` goes to grader.chat before parsing (see main); listed here for `llmfs --help`.
-    sub.add_parser("chat", help="talk to a checkpoint in the terminal with your L10 code (llmfs chat CHECKPOINT --help)")
+    # `llmfs chat ...` goes to grader.chat before parsing (see main), so its options may come first.
+    chat = sub.add_parser("chat", help="talk to a checkpoint in the terminal with your L10 code (llmfs chat CHECKPOINT --help)")
+    chat.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    chat.set_defaults(func=cmd_chat)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["chat"]:  # its own options (L09's sampling flags), parsed by the chat itself
-        from .chat import main as chat_main
-
-        return chat_main(argv[1:])
+        return cmd_chat(argparse.Namespace(rest=argv[1:]))
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
