@@ -137,6 +137,16 @@ def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float) -> Ad
     return AdamW(param_groups(model, weight_decay), lr=lr, betas=(0.9, 0.95))
 
 
+def update(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> float:
+    """One optimizer step on ``loss``: backward, gradients clipped to norm 1 (L08's ``clip_grad_norm``), step.
+    Returns the loss as a float."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    clip_grad_norm(model.parameters(), 1.0)
+    optimizer.step()
+    return loss.item()
+
+
 def set_lr(optimizer: torch.optim.Optimizer, step: int, max_lr: float, total_steps: int, warmup_steps: int) -> None:
     lr = lr_at(step, max_lr=max_lr, min_lr=max_lr / 10, warmup_steps=warmup_steps, total_steps=total_steps)
     for group in optimizer.param_groups:
@@ -172,12 +182,7 @@ def train_reward(rm: RewardModel, tokenizer: RegexTokenizer, pairs: list[dict], 
     for step, index in enumerate(batches(len(pairs), cfg.reward_batch_size, cfg.reward_steps, generator)):
         set_lr(optimizer, step, cfg.reward_lr, cfg.reward_steps, cfg.warmup_steps)
         chosen_ids, _, rejected_ids, _ = pair_batch(tokenizer, [pairs[i] for i in index])
-        loss = bradley_terry_loss(rm(chosen_ids), rm(rejected_ids))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        clip_grad_norm(rm.parameters(), 1.0)
-        optimizer.step()
-        losses.append(loss.item())
+        losses.append(update(rm, optimizer, bradley_terry_loss(rm(chosen_ids), rm(rejected_ids))))
     return losses
 
 
@@ -200,11 +205,7 @@ def train_dpo(policy: GPT, reference: GPT, tokenizer: RegexTokenizer, pairs: lis
         if cfg.dpo_nll_coef:
             scored = chosen_mask[:, 1:]
             loss = loss - cfg.dpo_nll_coef * (token_logprobs(policy, chosen_ids) * scored).sum() / scored.sum()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        clip_grad_norm(policy.parameters(), 1.0)
-        optimizer.step()
-        losses.append(loss.item())
+        losses.append(update(policy, optimizer, loss))
     return losses
 
 
