@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .kv_cache import KVCache, forward_with_cache
+from .kv_cache import GPTWeights, KVCache, forward_with_cache
 from .sampling import apply_repetition_penalty, sample_next
 
 

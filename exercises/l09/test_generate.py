@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from .generate import generate, stream
-from .kv_cache import KVCache, forward_with_cache
+from .kv_cache import GPTWeights, KVCache, forward_with_cache
 
 
 def _gpt(seed: int = 0, vocab_size: int = 16, block_size: int = 24, n_embd: int = 16, scale: float = 4.0):
@@ -249,10 +249,19 @@ def test_cached_logits_equal_recomputation_every_step():
         f"got {tuple(cache.data.shape)}"
     )
     data_ptr = cache.data.data_ptr()
+    weights = GPTWeights.of(model)
+    with torch.no_grad():  # one token at position 0: no past, no mask, only the blocks' arithmetic
+        error = (forward_with_cache(weights, tokens[:, :1], cache) - model(tokens[:, :1])[0]).abs().max().item()
+    assert error < 1e-4, (
+        f"for a single token at position 0 (nothing cached, no mask) the logits differ from the model's by "
+        f"{error:.3g}: the layers' arithmetic is not the model's. Check each LayerNorm's eps (weights.eps), GELU's "
+        "tanh approximation (F.gelu(h, approximate='tanh')), every bias, the residual additions, ln_f and lm_head"
+    )
+    cache.reset()
     chunks = [(0, 5)] + [(t, t + 1) for t in range(5, 15)] + [(15, 18), (18, 19), (19, 20)]
     with torch.no_grad():
         for start, end in chunks:
-            got = forward_with_cache(model, tokens[:, start:end], cache)
+            got = forward_with_cache(weights, tokens[:, start:end], cache)
             want = model(tokens[:, :end])[0][:, start:end]
             assert got.shape == want.shape, (
                 f"forward_with_cache on positions {start}..{end - 1} should give logits {tuple(want.shape)}, got "
@@ -270,7 +279,7 @@ def test_cached_logits_equal_recomputation_every_step():
             )
     assert cache.data.data_ptr() == data_ptr, "the cache's tensor was replaced: write into the pre-allocated one"
     with pytest.raises(ValueError):
-        forward_with_cache(model, tokens[:, :1], cache)  # the cache is full
+        forward_with_cache(weights, tokens[:, :1], cache)  # the cache is full
 
 
 def test_generate_with_cache_equals_without():

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .kv_cache import KVCache, forward_with_cache
+from .kv_cache import GPTWeights, KVCache, forward_with_cache
 from .sampling import apply_repetition_penalty, sample_next
 
 
@@ -67,6 +67,7 @@ def stream(
         ids[:, :T] = idx
         finished = torch.zeros(B, dtype=torch.bool, device=idx.device)
         cache = KVCache.for_model(model, B) if use_cache else None
+        weights = GPTWeights.of(model) if use_cache else None  # looked up once, not per token
     length, unseen = T, T  # tokens so far; how many of them the cache has not seen
     for _ in range(max_new_tokens):
         with torch.inference_mode():  # not across the yield: the caller's code must run in its own mode
@@ -76,7 +77,7 @@ def stream(
                 if cache.length + unseen > cache.max_len:  # window full: positions shift, rebuild the cache
                     cache.reset()
                     unseen = min(length, block_size)
-                logits = forward_with_cache(model, ids[:, length - unseen : length], cache)[:, -1]
+                logits = forward_with_cache(weights, ids[:, length - unseen : length], cache)[:, -1]
             if repetition_penalty != 1.0:
                 logits = apply_repetition_penalty(logits, ids[:, :length], repetition_penalty)
             next_id = sample_next(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
@@ -163,7 +164,8 @@ def beam_search(
     ### BEGIN SOLUTION
     with torch.inference_mode():
         cache = KVCache.for_model(model, batch_size=1, max_len=idx.shape[1] + max_new_tokens)
-        logits = forward_with_cache(model, idx, cache)[:, -1]  # (beams, vocab)
+        weights = GPTWeights.of(model)
+        logits = forward_with_cache(weights, idx, cache)[:, -1]  # (beams, vocab)
         beams = idx  # (beams, T + step): the live hypotheses
         beam_scores = torch.zeros(1, device=idx.device)  # their summed log-probabilities (float32)
         finished: list[tuple[torch.Tensor, torch.Tensor]] = []  # (score, sequence), best first
@@ -197,6 +199,6 @@ def beam_search(
                 if beam_scores[0] / best_n**length_penalty <= finished[-1][0]:
                     break  # no live beam can beat the worst finished hypothesis any more
             cache.reorder(live_beam)
-            logits = forward_with_cache(model, live_token, cache)[:, -1]
+            logits = forward_with_cache(weights, live_token, cache)[:, -1]
     return finished[0][1][None]
     ### END SOLUTION

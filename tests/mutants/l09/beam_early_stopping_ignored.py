@@ -24,7 +24,8 @@ def beam_search(
         )
     with torch.inference_mode():
         cache = KVCache.for_model(model, batch_size=1, max_len=idx.shape[1] + max_new_tokens)
-        logits = forward_with_cache(model, idx, cache)[:, -1]  # (beams, vocab)
+        weights = GPTWeights.of(model)
+        logits = forward_with_cache(weights, idx, cache)[:, -1]  # (beams, vocab)
         beams = idx  # (beams, T + step): the live hypotheses
         beam_scores = torch.zeros(1, device=idx.device)  # their summed log-probabilities (float32)
         finished: list[tuple[torch.Tensor, torch.Tensor]] = []  # (score, sequence), best first
@@ -56,5 +57,5 @@ def beam_search(
                 if beam_scores[0] / best_n**length_penalty <= finished[-1][0]:
                     break  # no live beam can beat the worst finished hypothesis any more
             cache.reorder(live_beam)
-            logits = forward_with_cache(model, live_token, cache)[:, -1]
+            logits = forward_with_cache(weights, live_token, cache)[:, -1]
     return finished[0][1][None]

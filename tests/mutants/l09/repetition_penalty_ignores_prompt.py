@@ -27,6 +27,7 @@ def stream(
         ids[:, :T] = idx
         finished = torch.zeros(B, dtype=torch.bool, device=idx.device)
         cache = KVCache.for_model(model, B) if use_cache else None
+        weights = GPTWeights.of(model) if use_cache else None  # looked up once, not per token
     length, unseen = T, T  # tokens so far; how many of them the cache has not seen
     for _ in range(max_new_tokens):
         with torch.inference_mode():  # not across the yield: the caller's code must run in its own mode
@@ -36,7 +37,7 @@ def stream(
                 if cache.length + unseen > cache.max_len:  # window full: positions shift, rebuild the cache
                     cache.reset()
                     unseen = min(length, block_size)
-                logits = forward_with_cache(model, ids[:, length - unseen : length], cache)[:, -1]
+                logits = forward_with_cache(weights, ids[:, length - unseen : length], cache)[:, -1]
             if repetition_penalty != 1.0:
                 logits = apply_repetition_penalty(logits, ids[:, T:length], repetition_penalty)
             next_id = sample_next(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
