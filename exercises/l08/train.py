@@ -19,8 +19,10 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import inspect
 import math
 import os
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -45,32 +47,32 @@ class TrainConfig:
     # data and tokenizer
     data_path: str = "data/tinyshakespeare.txt"  # relative paths are tried in the working folder, then the course's
     vocab_size: int = 1024  # a BPE of this size is trained (L01) on the training split of the text
-    tokenizer_dir: str | None = None  # or use this saved tokenizer (e.g. data/gpt2) instead of training one
+    tokenizer_dir: str | None = None  # a saved tokenizer to use instead of training one (e.g. data/gpt2)
     val_fraction: float = 0.1  # the last 10% of the tokens is the validation split
     cache_dir: str = "runs/cache"  # encoded token streams (.npy), keyed by text and tokenizer
     # model (GPTConfig)
-    n_layer: int = 4
-    n_head: int = 4
-    n_embd: int = 128
-    block_size: int = 128
-    dropout: float = 0.0
-    bias: bool = True
+    n_layer: int = 4  # transformer blocks
+    n_head: int = 4  # attention heads per block (n_embd must divide by it)
+    n_embd: int = 128  # the width of the residual stream
+    block_size: int = 128  # the context: the longest sequence the model sees
+    dropout: float = 0.0  # dropout probability in training (0 on a model this small)
+    bias: bool = True  # biases in the Linear layers and LayerNorms
     # optimisation
     batch_size: int = 16  # sequences per micro-batch
     grad_accum_steps: int = 1  # micro-batches per optimizer step
-    max_steps: int = 1500
-    max_lr: float = 3e-3
-    min_lr: float = 3e-4
-    warmup_steps: int = 100
-    weight_decay: float = 0.1
-    beta1: float = 0.9
-    beta2: float = 0.99
+    max_steps: int = 1500  # optimizer steps in all
+    max_lr: float = 3e-3  # the learning rate after warmup
+    min_lr: float = 3e-4  # the floor the cosine decays to at max_steps
+    warmup_steps: int = 100  # steps of linear warmup up to max_lr
+    weight_decay: float = 0.1  # AdamW's decoupled decay, on Linear weights only (not biases, norms, embeddings)
+    beta1: float = 0.9  # AdamW's first-moment decay
+    beta2: float = 0.99  # AdamW's second-moment decay
     grad_clip: float = 1.0  # 0 turns clipping off
     # evaluation, checkpoints, run
     eval_interval: int = 250  # evaluate, plot and checkpoint every this many steps, and at the end
     eval_iters: int | None = None  # None: the whole validation split; k: k random batches (an estimate)
-    out_dir: str = "runs/shakespeare"
-    seed: int = 1337
+    out_dir: str = "runs/shakespeare"  # checkpoints, loss.png and the tokenizer go here
+    seed: int = 1337  # seeds the initialisation and the batches: the same seed gives the same run
     device: str = "auto"  # auto | cpu | cuda | mps
     threads: int | None = None  # torch CPU threads (None: torch's default, one per core)
     resume: bool = False  # continue from out_dir/ckpt.pt
@@ -437,25 +439,41 @@ def load_model(path: str | Path) -> tuple[GPT, RegexTokenizer]:
 # The command line
 
 
-def parse_args(argv: list[str] | None = None) -> TrainConfig:
-    """A TrainConfig from the command line: one ``--flag`` per field (``--max-lr 1e-3``, ``--no-plot``)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m exercises.l08.train", description="Train a GPT on a text file (defaults: the course's recipe)."
-    )
-    for field in dataclasses.fields(TrainConfig):
-        flags = [f"--{field.name.replace('_', '-')}"] + (["--out"] if field.name == "out_dir" else [])
+def config_from_command_line(
+    config_cls: type, argv: list[str] | None, *, prog: str, description: str, aliases: dict[str, str] | None = None
+):
+    """A ``config_cls`` (a dataclass) from the command line: one ``--flag`` per field (``--max-lr 1e-3``,
+    ``--no-plot``, ``--eval-iters none``), its help the comment written after the field, and its default.
+    ``aliases`` adds a second flag to a field ({"out_dir": "--out"}). Values that do not fit together
+    (``__post_init__``'s ValueError) end in usage and the reason, no traceback."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    comments = {}  # "name: type = default  # comment" -> {name: comment}
+    for line in inspect.getsource(config_cls).splitlines():
+        if match := re.match(r"\s+(\w+): .+?  # (.+)$", line):
+            comments[match[1]] = match[2]
+    for field in dataclasses.fields(config_cls):
+        flags = [f"--{field.name.replace('_', '-')}", *([aliases[field.name]] if field.name in (aliases or {}) else [])]
+        help_text = f"{comments.get(field.name, '')} (default: {field.default})".lstrip().replace("%", "%%")
         kind = str(field.type)
         if kind == "bool":
-            parser.add_argument(*flags, action=argparse.BooleanOptionalAction, default=field.default)
+            parser.add_argument(*flags, action=argparse.BooleanOptionalAction, default=field.default, help=help_text)
             continue
         parse = {"int": int, "float": float, "str": str}[kind.split(" |")[0]]
         if kind.endswith("| None"):
             parse = lambda text, parse=parse: None if text.lower() == "none" else parse(text)  # noqa: E731
-        parser.add_argument(*flags, type=parse, default=field.default, metavar=kind.split(" |")[0].upper())
+        parser.add_argument(*flags, type=parse, default=field.default, metavar=kind.split(" |")[0].upper(), help=help_text)
     try:
-        return TrainConfig(**vars(parser.parse_args(argv)))
-    except ValueError as exc:  # flags that do not fit together: usage and the reason, no traceback
+        return config_cls(**vars(parser.parse_args(argv)))
+    except ValueError as exc:
         parser.error(str(exc))
+
+
+def parse_args(argv: list[str] | None = None) -> TrainConfig:
+    """A TrainConfig from the command line (``--out`` is short for ``--out-dir``)."""
+    return config_from_command_line(
+        TrainConfig, argv, prog="python -m exercises.l08.train", aliases={"out_dir": "--out"},
+        description="Train a GPT on a text file (defaults: the course's recipe).",
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

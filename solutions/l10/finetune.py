@@ -20,12 +20,11 @@ the SFT model. ``llmfs bench finetune`` runs this on the reference code and time
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -34,7 +33,7 @@ import torch.nn.functional as F
 from ..l01.bpe import RegexTokenizer
 from ..l07.gpt import GPT
 from ..l08.optim import AdamW, clip_grad_norm, lr_at, param_groups
-from ..l08.train import load_model, save_checkpoint, train_step
+from ..l08.train import config_from_command_line, load_model, save_checkpoint, train_step
 from .chat import load_chat
 from .dpo import dpo_batch_loss
 from .logprobs import token_logprobs
@@ -51,38 +50,38 @@ COURSE_ROOT = Path(__file__).resolve().parents[2]
 class FinetuneConfig:
     """Every knob of the path; the defaults are the recipe ``llmfs bench finetune`` measures."""
 
-    checkpoint: str = str(COURSE_ROOT / "data" / "checkpoints" / "shakespeare")
-    data_dir: str = str(COURSE_ROOT / "data" / "chat")
+    checkpoint: str = str(COURSE_ROOT / "data" / "checkpoints" / "shakespeare")  # the pretrained model (L08's format)
+    data_dir: str = str(COURSE_ROOT / "data" / "chat")  # sft_*.jsonl and prefs_*.jsonl, written by make_data.py
     out: str | None = None  # a folder for the fine-tuned checkpoints and metrics.json; None saves nothing
     ship: str | None = None  # also write the PPO model here with float16 weights (data/checkpoints/shakespeare-chat)
-    seed: int = 1337
+    seed: int = 1337  # seeds every stage (stage k uses seed + k)
     # SFT
-    sft_steps: int = 800
-    sft_batch_size: int = 32
-    sft_lr: float = 1e-3
+    sft_steps: int = 800  # optimizer steps of supervised fine-tuning
+    sft_batch_size: int = 32  # conversations per step
+    sft_lr: float = 1e-3  # peak learning rate (warmup, then cosine decay to a tenth)
     # reward model
-    reward_steps: int = 200
-    reward_batch_size: int = 32
-    reward_lr: float = 3e-4
+    reward_steps: int = 200  # optimizer steps of the Bradley-Terry reward model
+    reward_batch_size: int = 32  # preference pairs per step
+    reward_lr: float = 3e-4  # peak learning rate
     # DPO
-    dpo_steps: int = 150
-    dpo_batch_size: int = 16
-    dpo_lr: float = 3e-5
-    dpo_beta: float = 0.1
+    dpo_steps: int = 150  # optimizer steps of DPO, from the SFT model
+    dpo_batch_size: int = 16  # preference pairs per step
+    dpo_lr: float = 3e-5  # peak learning rate
+    dpo_beta: float = 0.1  # DPO's beta: the weight of the implicit KL to the SFT model (larger stays closer)
     dpo_nll_coef: float = 1.0  # + this times the chosen replies' mean NLL per token (trl: loss_type=["sigmoid", "sft"])
     # PPO
-    ppo_iterations: int = 80
-    ppo_batch_size: int = 32
-    ppo_epochs: int = 2
-    ppo_minibatch_size: int = 16
-    ppo_lr: float = 5e-5
-    kl_coef: float = 0.2
+    ppo_iterations: int = 80  # rollout-and-update rounds, from the SFT model
+    ppo_batch_size: int = 32  # prompts rolled out per round
+    ppo_epochs: int = 2  # passes over each round's rollouts
+    ppo_minibatch_size: int = 16  # rollouts per PPO update
+    ppo_lr: float = 5e-5  # learning rate (constant: no schedule)
+    kl_coef: float = 0.2  # the per-token KL penalty to the SFT model in the reward
     format_penalty: float = 1.0  # subtracted from the (standardised) score of a reply that breaks the chat format
-    max_new_tokens: int = 24
+    max_new_tokens: int = 24  # the longest PPO rollout reply
     # evaluation: greedy replies to the held-out prompts
-    eval_max_new_tokens: int = 32
-    weight_decay: float = 0.0
-    warmup_steps: int = 20
+    eval_max_new_tokens: int = 32  # the longest reply when evaluating
+    weight_decay: float = 0.0  # AdamW's decoupled decay in every stage
+    warmup_steps: int = 20  # linear warmup steps of the SFT, reward-model and DPO schedules
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -417,12 +416,11 @@ def run(cfg: FinetuneConfig, log=print) -> dict:
 
 
 def config_from_args(argv: list[str] | None = None) -> FinetuneConfig:
-    """Every FinetuneConfig field as a --flag (``--sft-steps 200``)."""
-    parser = argparse.ArgumentParser(description="SFT -> reward model -> DPO and PPO on a pretrained checkpoint.")
-    for field in fields(FinetuneConfig):
-        kind = float if field.type == "float" else int if field.type == "int" else str
-        parser.add_argument(f"--{field.name.replace('_', '-')}", type=kind, default=field.default)
-    return FinetuneConfig(**vars(parser.parse_args(argv)))
+    """Every FinetuneConfig field as a --flag (``--sft-steps 200``), with L08's command-line reader."""
+    return config_from_command_line(
+        FinetuneConfig, argv, prog="python -m exercises.l10.finetune",
+        description="SFT -> reward model -> DPO and PPO on a pretrained checkpoint.",
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
