@@ -558,6 +558,11 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     try:
+        pick_device(config.device)  # an unknown or absent device: one line, before any work
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         history = train(config)
     except FileNotFoundError as exc:  # a missing text, tokenizer or checkpoint to resume
         print(f"error: {exc}", file=sys.stderr)

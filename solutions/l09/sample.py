@@ -28,18 +28,23 @@ DEFAULT_CHECKPOINT = "data/checkpoints/shakespeare"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m exercises.l09.sample", description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="model.pt / ckpt.pt, or its folder")
-    parser.add_argument("--prompt", default="\n", help="the text to continue")
-    parser.add_argument("--max-new-tokens", type=int, default=200)
-    parser.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
-    parser.add_argument("--top-k", type=int, default=None)
-    parser.add_argument("--top-p", type=float, default=None)
-    parser.add_argument("--repetition-penalty", type=float, default=1.0)
-    parser.add_argument("--stop-token", type=int, action="append", default=[], help="a token id that ends the text")
-    parser.add_argument("--beams", type=int, default=1, help="> 1: beam search (deterministic, not streamed)")
-    parser.add_argument("--length-penalty", type=float, default=1.0, help="beam search: score / length ** this")
-    parser.add_argument("--seed", type=int, default=1337)
-    parser.add_argument("--no-cache", action="store_true", help="recompute the whole context every step")
+    option = parser.add_argument
+    default = " (default: %(default)s)"
+    option("--checkpoint", default=DEFAULT_CHECKPOINT, help="model.pt / ckpt.pt, or its folder" + default)
+    option("--prompt", default="\n", help="the text to continue (default: a line break)")
+    option("--max-new-tokens", type=int, default=200, help="stop after this many tokens" + default)
+    option("--temperature", type=float, default=1.0, help="divides the logits; 0 = greedy" + default)
+    option("--top-k", type=int, default=None, help="sample among the k most likely tokens only" + default)
+    option("--top-p", type=float, default=None,
+           help="sample among the fewest most likely tokens whose probabilities reach p" + default)
+    option("--repetition-penalty", type=float, default=1.0,
+           help="> 1 makes tokens already in the text less likely" + default)
+    option("--stop-token", type=int, action="append", default=[],
+           help="a token id that ends the text (repeat the flag for several)")
+    option("--beams", type=int, default=1, help="> 1: beam search (deterministic, not streamed)" + default)
+    option("--length-penalty", type=float, default=1.0, help="beam search: score / length ** this" + default)
+    option("--seed", type=int, default=1337, help="the same seed gives the same text" + default)
+    option("--no-cache", action="store_true", help="recompute the whole context every step")
     return parser.parse_args(argv)
 
 
