@@ -17,17 +17,17 @@ from pathlib import Path
 COURSE_ROOT = Path(__file__).resolve().parents[1]
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, root: Path = COURSE_ROOT) -> int:
+    """Run the chat of the course at ``root`` (``llmfs --root``: another checkout's code)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     package = "exercises"
     if "--reference" in argv:
         argv.remove("--reference")
         package = "solutions"
-        if not (COURSE_ROOT / "solutions" / "l10").is_dir():
+        if not (root / "solutions" / "l10").is_dir():
             print("--reference needs the course's solutions/ folder, which this checkout does not have", file=sys.stderr)
             return 2
-    if str(COURSE_ROOT) not in sys.path:
-        sys.path.insert(0, str(COURSE_ROOT))  # `exercises` and `solutions` are packages of the course root
+    sys.path.insert(0, str(root))  # `exercises` and `solutions` are packages of the course root
     chat = importlib.import_module(f"{package}.l10.chat")
     try:
         return chat.main(argv)

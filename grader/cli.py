@@ -265,7 +265,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from .chat import main as chat_main
 
-    return chat_main(args.rest)
+    return chat_main(args.rest, root=args.root)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -336,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["chat"]:  # its own options (L09's sampling flags), parsed by the chat itself
-        return cmd_chat(argparse.Namespace(rest=argv[1:]))
+        return cmd_chat(argparse.Namespace(rest=argv[1:], root=COURSE_ROOT))
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
