@@ -27,6 +27,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -37,6 +38,7 @@ from .data import encode_corpus, get_batch
 from .optim import AdamW, clip_grad_norm, lm_loss, lr_at, param_groups
 
 COURSE_ROOT = Path(__file__).resolve().parents[2]
+Config = TypeVar("Config")  # a dataclass of command-line options
 
 
 @dataclass
@@ -440,8 +442,9 @@ def load_model(path: str | Path) -> tuple[GPT, RegexTokenizer]:
 
 
 def config_from_command_line(
-    config_cls: type, argv: list[str] | None, *, prog: str, description: str, aliases: dict[str, str] | None = None
-):
+    config_cls: type[Config], argv: list[str] | None, *, prog: str, description: str,
+    aliases: dict[str, str] | None = None,
+) -> Config:  # fmt: skip
     """A ``config_cls`` (a dataclass) from the command line: one ``--flag`` per field (``--max-lr 1e-3``,
     ``--no-plot``, ``--eval-iters none``), its help the comment written after the field, and its default.
     ``aliases`` adds a second flag to a field ({"out_dir": "--out"}). Values that do not fit together
