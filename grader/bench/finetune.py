@@ -53,7 +53,7 @@ def report(metrics: dict, load: tuple[float, float], threads: int) -> bool:
 
     from solutions.l10.make_data import KINDS, TASKS
 
-    console = Console()
+    console = Console(soft_wrap=True)  # a piped log keeps whole lines
     tasks = Table(title="held-out replies (greedy): chat format, accuracy per task")
     for column in ["model", "format", *TASKS]:
         tasks.add_column(column, justify="right")

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # a piped log keeps whole lines
     generate = importlib.import_module(f"{args.code}.l09.generate").generate
     try:
         return measure(generate, args, console)

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
-    console = Console()
+    console = Console(soft_wrap=True)  # a piped log keeps whole lines
     with tempfile.TemporaryDirectory(prefix="llmfs-bench-grade-") as scratch:
         scratch = Path(scratch)
         os.chmod(scratch, 0o755)

@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     windows = 2 if args.quick else args.windows
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # a piped log keeps whole lines
     clock = time.perf_counter if args.clock == "wall" else time.process_time
     table = Table(title=f"Training throughput, forward+backward+AdamW (torch {torch.__version__}, "
                   f"{torch.get_num_threads()} threads, {args.clock} clock, best of {windows} windows)",

@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # a piped log keeps whole lines
     text = (args.data / "tinyshakespeare.txt").read_text(encoding="utf-8")
     table = Table(title=f"L01 BPE on Tiny Shakespeare ({len(text):,} chars), best of {args.repeats}", title_justify="left")
     for column in ("task", "reference", "independent", "", "ratio", "goal"):

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only the table")
     args = parser.parse_args(argv)
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # a piped log keeps whole lines
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="llmfs-bench-train-") as scratch:
         config = TrainConfig(
