@@ -336,18 +336,21 @@ def kl_to_reference(model: GPT, reference: GPT, ids: torch.Tensor, mask: torch.T
 
 def run(cfg: FinetuneConfig, log=print) -> dict:
     """SFT -> reward model -> DPO and PPO, each measured on held-out data. Returns the metrics."""
+    start = time.perf_counter()
     data = Path(cfg.data_dir)
     sft_train, sft_test = read_jsonl(data / "sft_train.jsonl"), read_jsonl(data / "sft_test.jsonl")
     prefs_train, prefs_test = read_jsonl(data / "prefs_train.jsonl"), read_jsonl(data / "prefs_test.jsonl")
     out = Path(cfg.out) if cfg.out else None
     metrics: dict = {"config": asdict(cfg), "seconds": {}}
-    start = time.perf_counter()
 
     def done(stage: str, t0: float) -> None:
         metrics["seconds"][stage] = time.perf_counter() - t0
         log(f"[{stage}] {metrics['seconds'][stage]:.0f} s (total {time.perf_counter() - start:.0f} s)")
 
-    def measure(name: str, model: GPT, reference: GPT | None) -> None:
+    def finish(name: str, t0: float, model: GPT, reference: GPT | None) -> None:
+        """The end of a stage that fine-tunes the policy: its time, its model measured on the held-out data
+        (KL to ``reference`` if given), its checkpoint in ``out``."""
+        done(name, t0)
         result = evaluate_chat(model, tokenizer, sft_test, cfg.eval_max_new_tokens)
         ids, mask = greedy_rollout(model, tokenizer, [pair["prompt"] for pair in prefs_test], cfg.eval_max_new_tokens)
         result.update(evaluate_preferences(tokenizer, prefs_test, replies_of(ids, mask)))
@@ -357,16 +360,15 @@ def run(cfg: FinetuneConfig, log=print) -> dict:
         log(f"[{name}] format {result['format']:.1%}, preferred {result['preferred']:.1%} "
             + " ".join(f"{task} {acc:.0%}" for task, acc in result["tasks"].items())
             + (f", KL to SFT {result['kl']:.2f} nats/reply" if "kl" in result else ""))  # fmt: skip
+        if out:
+            save_chat_model(out / name, model, tokenizer)
 
     torch.manual_seed(cfg.seed)
     t0 = time.perf_counter()
     model, tokenizer, _ = load_chat(cfg.checkpoint)
     metrics["sft_loss"] = train_sft(model, tokenizer, sft_train, cfg)
     model.eval()
-    done("sft", t0)
-    measure("sft", model, None)
-    if out:
-        save_chat_model(out / "sft", model, tokenizer)
+    finish("sft", t0, model, None)
 
     t0 = time.perf_counter()
     torch.manual_seed(cfg.seed + 1)
@@ -390,20 +392,14 @@ def run(cfg: FinetuneConfig, log=print) -> dict:
     dpo_model = copy.deepcopy(model)
     metrics["dpo_loss"] = train_dpo(dpo_model, reference, tokenizer, prefs_train, cfg)
     dpo_model.eval()
-    done("dpo", t0)
-    measure("dpo", dpo_model, reference)
-    if out:
-        save_chat_model(out / "dpo", dpo_model, tokenizer)
+    finish("dpo", t0, dpo_model, reference)
 
     t0 = time.perf_counter()
     torch.manual_seed(cfg.seed + 3)
     ppo_model = copy.deepcopy(model)
     rm.requires_grad_(False).eval()
     metrics["ppo_history"] = train_ppo(ppo_model, reference, rm, tokenizer, [pair["prompt"] for pair in prefs_train], cfg)
-    done("ppo", t0)
-    measure("ppo", ppo_model, reference)
-    if out:
-        save_chat_model(out / "ppo", ppo_model, tokenizer)
+    finish("ppo", t0, ppo_model, reference)
     if cfg.ship:
         save_chat_model(Path(cfg.ship), ppo_model, tokenizer, half=True, metrics={
             name: {key: metrics[name][key] for key in ("format", "tasks", "preferred", "kinds")} for name in ("sft", "ppo")

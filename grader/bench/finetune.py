@@ -22,7 +22,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -112,9 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="llmfs-finetune-") as scratch:
         cfg.out = args.out or scratch
         print(f"L10 path from {cfg.checkpoint} on {args.threads} threads{' (quick)' if args.quick else ''}; checkpoints in {cfg.out}")
-        started = time.perf_counter()
         metrics = run(cfg, log=lambda line: print(line, flush=True))
-        metrics["seconds"]["total"] = time.perf_counter() - started
     met = report(metrics, (load_before, os.getloadavg()[0]), args.threads)
     return 1 if args.strict and not met else 0
 
