@@ -348,9 +348,9 @@ def run(cfg: FinetuneConfig, log=print) -> dict:
         log(f"[{stage}] {metrics['seconds'][stage]:.0f} s (total {time.perf_counter() - start:.0f} s)")
 
     def finish(name: str, t0: float, model: GPT, reference: GPT | None) -> None:
-        """The end of a stage that fine-tunes the policy: its time, its model measured on the held-out data
-        (KL to ``reference`` if given), its checkpoint in ``out``."""
-        done(name, t0)
+        """The end of a stage that fine-tunes the policy: its model measured on the held-out data (KL to
+        ``reference`` if given), the stage's time (measurement included, as the reward model's), its checkpoint
+        in ``out``."""
         result = evaluate_chat(model, tokenizer, sft_test, cfg.eval_max_new_tokens)
         ids, mask = greedy_rollout(model, tokenizer, [pair["prompt"] for pair in prefs_test], cfg.eval_max_new_tokens)
         result.update(evaluate_preferences(tokenizer, prefs_test, replies_of(ids, mask)))
@@ -360,6 +360,7 @@ def run(cfg: FinetuneConfig, log=print) -> dict:
         log(f"[{name}] format {result['format']:.1%}, preferred {result['preferred']:.1%} "
             + " ".join(f"{task} {acc:.0%}" for task, acc in result["tasks"].items())
             + (f", KL to SFT {result['kl']:.2f} nats/reply" if "kl" in result else ""))  # fmt: skip
+        done(name, t0)
         if out:
             save_chat_model(out / name, model, tokenizer)
 
