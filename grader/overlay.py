@@ -19,7 +19,7 @@ def build_overlay(
     dest: Path,
     *,
     sources: Mapping[str, Path] | None = None,
-    append: Mapping[tuple[str, str], str] | None = None,
+    modules: Mapping[tuple[str, str], str] | None = None,
     course_root: Path = COURSE_ROOT,
     lessons: Iterable[Lesson] | None = None,
     copy_data: bool = False,
@@ -28,11 +28,11 @@ def build_overlay(
 
     sources: lesson package ("l03") -> folder holding that lesson's implementation modules (e.g.
              ``solutions/l03`` or a learner's ``exercises/l03``); lessons not named keep the stubs.
-    append:  (package, module) -> source text appended to that module (how mutants replace a function).
+    modules: (package, module) -> the whole text of that module, over whatever ``sources`` chose (a mutant).
     copy_data: copy ``data/`` instead of linking it (for untrusted code that could write to it).
     """
     sources = dict(sources or {})
-    append = dict(append or {})
+    modules = dict(modules or {})
     lessons = list(lessons if lessons is not None else load_lessons(course_root))
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copytree(course_root / "exercises", dest / "exercises", ignore=_IGNORE, dirs_exist_ok=True)
@@ -50,12 +50,11 @@ def build_overlay(
             source_file = Path(folder) / module
             if source_file.is_file():
                 shutil.copyfile(source_file, dest / "exercises" / package / module)
-    for (package, module), text in append.items():
+    for (package, module), text in modules.items():
         target = dest / "exercises" / package / module
         if not target.is_file():
-            raise ValueError(f"cannot append to {package}/{module}: no such module in the overlay")
-        with target.open("a", encoding="utf-8") as handle:
-            handle.write("\n\n# --- appended by the overlay ---\n" + text)
+            raise ValueError(f"cannot replace {package}/{module}: no such module in the overlay")
+        target.write_text(text, encoding="utf-8")
     return dest
 
 

@@ -22,30 +22,60 @@ STUB_MESSAGE = re.compile(r"^not implemented: L\d\d [\w.]+\(\) is not implemente
 
 @dataclass(frozen=True)
 class Mutant:
+    """A wrong version of one reference module, written as a small file in ``tests/mutants/lNN/``.
+
+    The file's docstring names the mistake; ``TARGET = "module.py"`` names the module. Then either
+    ``REPLACE = {old: new, ...}``, edits of the reference in which each ``old`` occurs exactly once (the usual
+    form: the mutant follows the reference when it changes), or, where an edit cannot say it, code appended to
+    the reference module (for example a function defined again, replacing the reference's).
+    """
+
     package: str  # "l01"
     name: str  # file stem
-    target: str  # module the mutant's text is appended to
+    target: str  # module the mutant changes
     description: str
-    text: str
+    text: str  # the file's text: appended to the module when there are no edits
+    edits: tuple[tuple[str, str], ...] = ()
+
+    def module_text(self, reference: str) -> str:
+        """The mutated module, from the reference module's text."""
+        if not self.edits:
+            return f"{reference}\n\n# --- mutant {self.name} ---\n{self.text}"
+        for old, new in self.edits:
+            found = reference.count(old)
+            if found != 1:
+                raise ValueError(f"mutant {self.package}/{self.name}: {old!r} occurs {found} times in {self.target} (want exactly 1)")
+            reference = reference.replace(old, new)
+        return reference
+
+
+def _constant(tree: ast.Module, name: str, path: Path) -> object:
+    values = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+    ]
+    if len(values) > 1:
+        raise ValueError(f"{path}: {name} is assigned more than once")
+    try:
+        return ast.literal_eval(values[0]) if values else None
+    except ValueError:
+        raise ValueError(f"{path}: {name} must be a literal") from None
 
 
 def load_mutants(package: str, root: Path = COURSE_ROOT) -> list[Mutant]:
-    """The mutants of one lesson, each a file whose text replaces functions of module ``TARGET``."""
+    """The mutants of one lesson (see :class:`Mutant`)."""
     mutants = []
     for path in sorted((root / "tests" / "mutants" / package).glob("*.py")):
         text = path.read_text(encoding="utf-8")
         tree = ast.parse(text, filename=str(path))
-        targets = [
-            node.value.value
-            for node in tree.body
-            if isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "TARGET" for t in node.targets)
-            and isinstance(node.value, ast.Constant)
-        ]
-        if len(targets) != 1:
+        target, edits = _constant(tree, "TARGET", path), _constant(tree, "REPLACE", path)
+        if not isinstance(target, str):
             raise ValueError(f"{path}: a mutant needs exactly one line TARGET = \"module.py\"")
+        if edits is not None and not (isinstance(edits, dict) and edits and all(isinstance(k, str) and isinstance(v, str) for k, v in edits.items())):
+            raise ValueError(f"{path}: REPLACE must be a non-empty dict of old text -> new text")
         description = (ast.get_docstring(tree) or path.stem).splitlines()[0]
-        mutants.append(Mutant(package, path.stem, targets[0], description, text))
+        mutants.append(Mutant(package, path.stem, target, description, text, tuple((edits or {}).items())))
     return mutants
 
 
@@ -127,7 +157,8 @@ def check_lesson(
 
     def mutant(m: Mutant) -> Callable[[], RunResult]:
         # The first red spec is enough to know a mutant is caught.
-        return lambda: _run_overlay(lesson, root, threads, exitfirst=True, sources=reference, append={(m.package, m.target): m.text})
+        text = m.module_text((root / "solutions" / m.package / m.target).read_text(encoding="utf-8"))
+        return lambda: _run_overlay(lesson, root, threads, exitfirst=True, sources=reference, modules={(m.package, m.target): text})
 
     tasks = {"stub": stub, "reference": ref} | {f"mutant:{m.name}": mutant(m) for m in mutants}
     with ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -82,7 +82,7 @@ def test_runner_reports_one_outcome_per_spec(mini_course: Path, tmp_path: Path):
     (mutant,) = load_mutants("l01", mini_course)
     tree2 = build_overlay(
         tmp_path / "ov2", sources=reference_sources(mini_course), course_root=mini_course,
-        append={("l01", mutant.target): mutant.text},
+        modules={("l01", mutant.target): mutant.module_text((mini_course / "solutions" / "l01" / mutant.target).read_text())},
     )  # fmt: skip
     lesson = get_lesson("L01", mini_course)
     assert [r.outcome for r in run_specs(tree, ["exercises/l01"]).for_lesson(lesson)] == ["passed"] * 3
