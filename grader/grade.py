@@ -29,7 +29,7 @@ from pathlib import Path
 from . import __version__
 from .intake import Submission, load_submission
 from .lessons import COURSE_ROOT, Lesson, load_lessons
-from .overlay import build_overlay
+from .overlay import build_learner_tree, build_overlay
 from .run import RunResult, Sandbox, SpecResult, run_specs
 
 MODES = ("isolated", "cumulative")
@@ -72,6 +72,7 @@ class Course:
         self.root = root
         self.lessons = load_lessons(root)
         self.by_id = {lesson.id: lesson for lesson in self.lessons}
+        self.by_id_package = {lesson.package: lesson for lesson in self.lessons}
 
     def file(self, tree: str, package: str, module: str) -> bytes | None:
         path = self.root / tree / package / module
@@ -100,20 +101,51 @@ def _write_modules(folder: Path, submission: Submission, packages: Iterable[str]
 
 
 def _run_lesson(course: Course, submission: Submission, lesson: Lesson, mode: str, settings: Settings) -> RunResult:
-    """One sandboxed run of a lesson's specs over the overlay for ``mode``."""
+    """One run of a lesson's specs for ``mode``: the specs in a trusted process, the learner's code sandboxed.
+
+    The trusted overlay holds the pristine specs, proxies for the learner's packages and, in isolated mode,
+    the reference for the other lessons. The child's tree holds the learner's modules and, in isolated mode,
+    the reference of only the lessons this one builds on; never the reference of the lesson being graded.
+    """
     with tempfile.TemporaryDirectory(prefix="llmfs-grade-") as scratch:
         scratch = Path(scratch)
-        os.chmod(scratch, 0o755)  # readable by the unprivileged user the specs run as
+        os.chmod(scratch, 0o711)  # the child passes through to its own tree and data; it cannot list or read the rest
+        _write_modules(scratch / "learner", submission, {item.package for item in course.lessons})
+        stubs = {item.package: course.root / "exercises" / item.package for item in course.lessons}
+        reference = {item.package: course.root / "solutions" / item.package for item in course.lessons}
         if mode == "isolated":  # the learner's lesson (or its stub) on top of the reference for every other lesson
-            others = {item.package: course.root / "solutions" / item.package for item in course.lessons if item != lesson}
-            sources = others | _write_modules(scratch / "learner", submission, {lesson.package})
+            graded = [lesson.package]
+            trusted_sources = {p: f for p, f in reference.items() if p != lesson.package}
+            child_sources = {dep.package: reference[dep.package] for dep in dependencies(lesson, course.by_id)}
         else:  # the learner's own chain; a module they did not send stays the stub
-            sources = _write_modules(scratch / "learner", submission, {item.package for item in course.lessons})
-        tree = build_overlay(scratch / "tree", sources=sources, course_root=course.root, lessons=course.lessons)
+            graded = [item.package for item in course.lessons]
+            trusted_sources, child_sources = {}, {}
+        for package in graded:
+            child_sources[package] = _complete(scratch / "learner" / package, stubs[package], course.by_id_package[package])
+        data = scratch / "data"
+        if (course.root / "data").is_dir():
+            shutil.copytree(course.root / "data", data, symlinks=False)
+        else:
+            data.mkdir()
+        tree = build_overlay(scratch / "tree", sources=trusted_sources, course_root=course.root, lessons=course.lessons, proxies=graded)
+        (tree / "data").unlink(missing_ok=True)
+        (tree / "data").symlink_to(data, target_is_directory=True)  # paths a spec hands the learner's code resolve there too
+        os.chmod(tree, 0o711)
+        os.chmod(tree / "exercises", 0o700)
+        learner_tree = build_learner_tree(scratch / "child", sources=child_sources, lessons=course.lessons, data=data)
         return run_specs(
-            tree, [f"exercises/{lesson.package}"], spec_timeout=settings.spec_timeout,
-            total_timeout=settings.run_timeout, threads=1, sandbox=settings.sandbox,
+            tree, [f"exercises/{lesson.package}"], spec_timeout=settings.spec_timeout, total_timeout=settings.run_timeout,
+            threads=1, sandbox=settings.sandbox, learner_tree=learner_tree, hide=[course.root],
         )  # fmt: skip
+
+
+def _complete(folder: Path, stubs: Path, lesson: Lesson) -> Path:
+    """The learner's folder for a lesson, with the stub for every module they did not send."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for module in lesson.modules:
+        if not (folder / module).exists() and (stubs / module).is_file():
+            shutil.copyfile(stubs / module, folder / module)
+    return folder
 
 
 def _not_started(lesson: Lesson) -> list[SpecResult]:

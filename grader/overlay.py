@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .lessons import COURSE_ROOT, Lesson, load_lessons
+from .remote import proxy_module_source
 
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
 
@@ -23,6 +24,7 @@ def build_overlay(
     course_root: Path = COURSE_ROOT,
     lessons: Iterable[Lesson] | None = None,
     copy_data: bool = False,
+    proxies: Iterable[str] = (),
 ) -> Path:
     """Lay out ``dest/exercises`` (and ``dest/data``) and return ``dest``.
 
@@ -30,6 +32,8 @@ def build_overlay(
              ``solutions/l03`` or a learner's ``exercises/l03``); lessons not named keep the stubs.
     modules: (package, module) -> the whole text of that module, over whatever ``sources`` chose (a mutant).
     copy_data: copy ``data/`` instead of linking it (for untrusted code that could write to it).
+    proxies:  lesson packages whose modules are grading proxies (:mod:`grader.remote`): the learner's code
+              itself runs in a sandboxed child, from a tree made by :func:`build_learner_tree`.
     """
     sources = dict(sources or {})
     modules = dict(modules or {})
@@ -50,6 +54,9 @@ def build_overlay(
             source_file = Path(folder) / module
             if source_file.is_file():
                 shutil.copyfile(source_file, dest / "exercises" / package / module)
+    for package in proxies:
+        for module in known[package].modules:
+            (dest / "exercises" / package / module).write_text(proxy_module_source(f"exercises.{package}.{module[:-3]}"), encoding="utf-8")
     for (package, module), text in modules.items():
         target = dest / "exercises" / package / module
         if not target.is_file():
@@ -67,3 +74,24 @@ def reference_sources(course_root: Path = COURSE_ROOT, packages: Iterable[str] |
         for lesson in lessons
         if lesson.package in wanted and (course_root / "solutions" / lesson.package).is_dir()
     }
+
+
+def build_learner_tree(dest: Path, *, sources: Mapping[str, Path], lessons: Iterable[Lesson], data: Path) -> Path:
+    """The sandboxed child's tree: the ``exercises`` package with implementation modules only, and ``data``.
+
+    No specs, manifests, notebooks or READMEs, and of the reference only what ``sources`` names (the lessons a
+    graded lesson builds on, in isolated grading). ``data`` is linked (the caller makes it a read-only copy).
+    """
+    package_root = dest / "exercises"
+    package_root.mkdir(parents=True)
+    (package_root / "__init__.py").write_text("")
+    for lesson in lessons:
+        (package_root / lesson.package).mkdir()
+        (package_root / lesson.package / "__init__.py").write_text("")
+        folder = sources.get(lesson.package)
+        for module in lesson.modules:
+            source_file = Path(folder) / module if folder is not None else None
+            if source_file is not None and source_file.is_file():
+                shutil.copyfile(source_file, package_root / lesson.package / module)
+    (dest / "data").symlink_to(data, target_is_directory=True)
+    return dest

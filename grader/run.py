@@ -99,6 +99,33 @@ def read_results(path: Path, nonce: str) -> RunResult:
     return run
 
 
+# A uid of its own for each concurrent grading run (as root): runs cannot signal, trace or read each other.
+_FREE_UIDS = list(range(61063, 60999, -1))
+_uid_lock = threading.Lock()
+
+
+def _take_uid() -> int:
+    with _uid_lock:
+        if not _FREE_UIDS:
+            raise RuntimeError("more concurrent grading runs than sandbox uids")
+        return _FREE_UIDS.pop()
+
+
+def _give_back_uid(uid: int) -> None:
+    with _uid_lock:
+        _FREE_UIDS.append(uid)
+
+
+def _readable(tree: Path) -> None:
+    """Let the run's uid read the learner tree (and nothing makes it writable)."""
+    for folder, _, files in os.walk(tree):
+        os.chmod(folder, 0o755)
+        for name in files:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o644)
+
+
 @dataclass(frozen=True)
 class Sandbox:
     """Limits for a child that runs untrusted code (grading). ``user``: uid to drop to when running as root."""
@@ -196,10 +223,15 @@ def run_specs(
     threads: int | None = None,
     sandbox: Sandbox | None = None,
     exitfirst: bool = False,
+    learner_tree: Path | None = None,
+    hide: Iterable[Path] = (),
 ) -> RunResult:
     """Run pytest over ``targets`` (paths relative to ``tree``) and return the outcome of every spec.
 
     exitfirst: stop at the first failing spec (the rest are then "missing"), e.g. to learn that a mutant is caught.
+    learner_tree: grading: ``tree`` holds proxies of the learner's modules, and the learner's code runs in a
+        sandboxed child importing from this tree (see :mod:`grader.remote`); pytest and the verdict stay in a
+        process the learner's code never runs in. ``hide``: folders the child must not see (the checkout).
     """
     nonce = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="llmfs-run-") as private:
@@ -212,8 +244,17 @@ def run_specs(
         args = [
             *targets, "-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin", "-p", "grader.pytest_plugin",
             "-p", "no:cacheprovider", "-q", "--no-header",
-            "-o", "addopts=", "--rootdir", str(tree), f"--timeout={spec_timeout:g}", *(["-x"] if exitfirst else []),
+            "-o", "addopts=", "--rootdir", str(tree), f"--timeout={spec_timeout * (2 if learner_tree else 1) + (30 if learner_tree else 0):g}", *(["-x"] if exitfirst else []),
         ]  # fmt: skip
+        user = None
+        if learner_tree is not None:
+            user = _take_uid() if sandbox is not None and sandbox.user is not None else None
+            home = scratch / "home"
+            home.mkdir()
+            if user is not None:
+                os.chown(home, user, user)
+                os.chmod(scratch, 0o711)
+                _readable(learner_tree)
         job = {
             "cwd": str(tree), "args": args, "env": child_env(scratch, threads, nonce),
             "results": str(private / "results.jsonl"), "log": str(private / "output.log"), "stash": str(private / "stash"),
@@ -221,8 +262,20 @@ def run_specs(
             "limits": sandbox.limits() if sandbox else None, "user": sandbox.user if sandbox else None,
             "expose": [os.path.realpath(tree / "data")],
         }  # fmt: skip
-        with _zygote() as zygote:
-            answer = zygote.run(job)
+        if learner_tree is not None:
+            job["sandbox"] = {
+                "tree": str(learner_tree), "env": child_env(home, threads, ""), "user": user,
+                "hide": [str(COURSE_ROOT), *map(str, hide), str(tree)], "spec_timeout": spec_timeout,
+                "expose": [str(learner_tree), os.path.realpath(learner_tree / "data"), str(home), str(scratch)],
+                "limits": sandbox.limits() if sandbox else {},
+            }  # fmt: skip
+            job["user"] = None
+        try:
+            with _zygote() as zygote:
+                answer = zygote.run(job)
+        finally:
+            if user is not None:
+                _give_back_uid(user)
         run = read_results(private / "results.jsonl", nonce)
         run.returncode, run.timed_out = answer["returncode"], answer["timed_out"]
         log = private / "output.log"

@@ -130,6 +130,62 @@ class _DropPrivileges:
         os.setuid(self.user)
 
 
+def _private_temp(keep: list[str]) -> None:
+    """Fresh tmpfs on /tmp, /var/tmp and /dev/shm in this (already private) mount namespace; ``keep`` stays reachable."""
+    stashes = []
+    for index, path in enumerate(p for p in keep if os.path.exists(p)):
+        stash = f"/run/llmfs-keep-{os.getpid()}-{index}"
+        os.makedirs(stash, exist_ok=True)
+        _mount(path, stash, None, _MS_BIND | _MS_REC)
+        stashes.append((path, stash))
+    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+        if os.path.isdir(folder):
+            _mount("tmpfs", folder, "tmpfs", 0, "mode=1777,size=256m")
+    for path, stash in stashes:
+        os.makedirs(path, exist_ok=True)
+        _mount(stash, path, None, _MS_BIND | _MS_REC)
+        _libc.umount2(stash.encode(), _MNT_DETACH)
+
+
+def _hide(paths: list[str]) -> None:
+    """Cover each folder with an empty read-only tmpfs in this mount namespace (the course checkout)."""
+    for path in paths:
+        if os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", 1, "mode=0555,size=16k")  # MS_RDONLY
+
+
+def _confine(sandbox: dict) -> None:
+    """Runs in the learner's child (see :mod:`grader.remote`) before any of its code: the sandbox.
+
+    Its own environment, scratch HOME and TMPDIR, and resource limits; as root, also a private mount namespace
+    in which the course checkout is covered and /tmp, /var/tmp and /dev/shm are fresh, and then the run's
+    own unprivileged uid. ``sys.path`` keeps only the Python installation.
+    """
+    import tempfile
+
+    os.environ.clear()
+    os.environ.update(sandbox["env"])
+    tempfile.tempdir = None
+    hidden = [os.path.realpath(p) for p in sandbox["hide"]]
+    sys.path[:] = [p for p in sys.path if p and not any(os.path.realpath(p).startswith(h) for h in hidden)]
+    user = sandbox.get("user")
+    if user is not None:
+        needed = [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path, *sandbox["expose"]]
+        if _libc.unshare(_CLONE_NEWNS) != 0:
+            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) failed")
+        _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+        keep = [os.path.realpath(p) for p in needed]
+        _private_temp([p for p in keep if p.startswith(("/tmp/", "/var/tmp/", "/dev/shm/"))])
+        _hide([h for h in hidden if not any(k.startswith(h) for k in keep)])
+        _expose(keep, int(user), f"/run/llmfs-stash-{os.getpid()}")
+    _apply_limits(sandbox["limits"])
+    if user is not None:
+        os.setgroups([])
+        os.setgid(int(user))
+        os.setuid(int(user))
+    os.chdir(sandbox["env"]["HOME"])
+
+
 def _child(job: dict) -> None:
     """Runs in the forked child; never returns."""
     code = 70
@@ -146,16 +202,22 @@ def _child(job: dict) -> None:
         os.environ.update(job["env"])
         sys.dont_write_bytecode = True
         results = os.open(job["results"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        if job.get("limits"):
+        if job.get("limits") and not job.get("sandbox"):
             _apply_limits(job["limits"])
+        sandbox = job.get("sandbox")
+        plugins = []
+        if sandbox is not None:  # grading: the learner's code runs only in children of this template
+            from . import remote
+
+            control = remote.start_template(sandbox["tree"], lambda: _confine(sandbox))
+            plugins.append(remote.GradingPlugin(remote.spawner(control, _kill_run(sandbox.get("user"))), sandbox))
         os.chdir(job["cwd"])
         sys.path[:0] = [job["cwd"]]
         import torch
 
         if job.get("threads"):
             torch.set_num_threads(int(job["threads"]))
-        plugins = []
-        if job.get("user") is not None:
+        if job.get("user") is not None and sandbox is None:
             needed = [sys.prefix, sys.base_prefix, sys.exec_prefix, *(p for p in sys.path if p), job["cwd"], *job["expose"]]
             _expose([os.path.realpath(p) for p in needed], int(job["user"]), job["stash"])
             plugins.append(_DropPrivileges(int(job["user"])))
@@ -168,6 +230,39 @@ def _child(job: dict) -> None:
         traceback.print_exc()
     finally:
         os._exit(code)
+
+
+def kill_user(user: int) -> None:
+    """Kill every process of ``user`` (a run's own uid): forks, sessions and daemons included."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgid(user)
+            os.setuid(user)
+            for _ in range(100):  # kill(-1) as the user reaches exactly the user's processes
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.01)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def _kill_run(user: int | None):
+    """How the trusted side ends a learner's child: by its uid when it has one of its own, else its session."""
+
+    def kill(pid: int) -> None:
+        if user is not None:
+            kill_user(int(user))
+        else:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    return kill
 
 
 def _wait(pid: int, timeout: float) -> tuple[int, bool]:
@@ -205,6 +300,8 @@ def serve() -> None:
         if pid == 0:
             _child(job)
         code, timed_out = _wait(pid, float(job["timeout"]))
+        if job.get("sandbox") and job["sandbox"].get("user") is not None:
+            kill_user(int(job["sandbox"]["user"]))  # whatever the learner's code left running, detached or not
         out.write(json.dumps({"returncode": code, "timed_out": timed_out, "duration": time.monotonic() - start}) + "\n")
         out.flush()
 

@@ -1,4 +1,4 @@
-"""Makes every comparison succeed by replacing torch.allclose and math.isclose: caught as tampering, nothing earned."""
+"""Replaces torch.allclose and math.isclose in its own process: the comparisons run elsewhere, so only its Counter earns."""
 import math
 
 import torch

@@ -1,4 +1,4 @@
-"""Wrong add; when first called, replaces the code of every spec function with a no-op (caught as tampering)."""
+"""Wrong add; when first called, replaces the code of every spec function it can find: none are in its process, so only its Counter earns."""
 import gc
 import types
 
