@@ -43,10 +43,12 @@ import os
 import select
 import signal
 import socket
+import stat
 import struct
 import sys
 import time
 import types
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -115,19 +117,19 @@ class Channel:
             parts += [_BLOB.pack(len(blob)), blob]
         self.sock.sendall(b"".join(parts))
 
-    def _fill(self, deadline: float | None) -> None:
+    def _fill(self, deadline: float | None, wanted: int = 1 << 12) -> None:
         if deadline is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not select.select([self.sock], [], [], remaining)[0]:
                 raise Timeout
-        chunk = self.sock.recv(1 << 22)
+        chunk = self.sock.recv(min(max(wanted, 1 << 12), 1 << 22))
         if not chunk:
             raise EOFError("the other side closed the channel")
         self.buffer += chunk
 
     def _read(self, size: int, deadline: float | None) -> bytes:
         while len(self.buffer) < size:
-            self._fill(deadline)
+            self._fill(deadline, size - len(self.buffer))
         data = bytes(self.buffer[:size])
         del self.buffer[:size]
         return data
@@ -271,6 +273,11 @@ class Remote:
     def __copy__(self) -> object:
         return self._ask("copy")
 
+    def __reduce_ex__(self, protocol: int) -> object:
+        """Pickling (``torch.save``) an object of the other side: its own ``__reduce__`` may refuse, as in one process."""
+        self._ask("reduce")
+        raise TypeError("an object of the other process cannot be pickled here")
+
     def __instancecheck__(self, instance: object) -> bool:
         return _exact(self._ask("isinstance", instance), bool, "isinstance()")
 
@@ -279,6 +286,97 @@ class Remote:
 
     def __dir__(self) -> list[str]:
         return _exact(self._ask("dir"), list, "dir()")
+
+
+class LiveList(list):
+    """A list that is an attribute of the learner's object (``optimizer.param_groups``): read here, written there too."""
+
+    __slots__ = ("_remote",)
+
+    def __init__(self, remote: Remote, items: list) -> None:
+        super().__init__(items)
+        object.__setattr__(self, "_remote", remote)
+
+    def _tell(self, op: str, *args: object) -> None:
+        self._remote._ask(op, *args)
+
+    def __setitem__(self, key, value) -> None:  # noqa: ANN001
+        super().__setitem__(key, value)
+        self._tell("setitem", key, value)
+
+    def __delitem__(self, key) -> None:  # noqa: ANN001
+        super().__delitem__(key)
+        self._tell("delitem", key)
+
+    def append(self, value) -> None:  # noqa: ANN001
+        super().append(value)
+        self._tell("call_method", "append", [value], {})
+
+    def extend(self, values) -> None:  # noqa: ANN001
+        values = list(values)
+        super().extend(values)
+        self._tell("call_method", "extend", [values], {})
+
+    def insert(self, index, value) -> None:  # noqa: ANN001
+        super().insert(index, value)
+        self._tell("call_method", "insert", [index, value], {})
+
+    def pop(self, index=-1):  # noqa: ANN001
+        value = super().pop(index)
+        self._tell("call_method", "pop", [index], {})
+        return value
+
+    def clear(self) -> None:
+        super().clear()
+        self._tell("call_method", "clear", [], {})
+
+
+class LiveDict(dict):
+    """A dict that is an attribute of the learner's object (``optimizer.state``): read here, written there too.
+
+    A missing key is asked of the learner's dict (a ``defaultdict`` makes it).
+    """
+
+    __slots__ = ("_remote",)
+
+    def __init__(self, remote: Remote, items: dict) -> None:
+        super().__init__(items)
+        object.__setattr__(self, "_remote", remote)
+
+    def _tell(self, op: str, *args: object) -> object:
+        return self._remote._ask(op, *args)
+
+    def __missing__(self, key):  # noqa: ANN001
+        value = self._tell("getitem", key)
+        super().__setitem__(key, value)
+        return value
+
+    def __setitem__(self, key, value) -> None:  # noqa: ANN001
+        super().__setitem__(key, value)
+        self._tell("setitem", key, value)
+
+    def __delitem__(self, key) -> None:  # noqa: ANN001
+        super().__delitem__(key)
+        self._tell("delitem", key)
+
+    def update(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        new = dict(*args, **kwargs)
+        super().update(new)
+        self._tell("call_method", "update", [new], {})
+
+    def pop(self, key, *default):  # noqa: ANN001, ANN002
+        value = super().pop(key, *default)
+        self._tell("call_method", "pop", [key, *default], {})
+        return value
+
+    def setdefault(self, key, default=None):  # noqa: ANN001
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self) -> None:
+        super().clear()
+        self._tell("call_method", "clear", [], {})
 
 
 def _drain(iterator: Remote):
@@ -385,11 +483,13 @@ class Peer:
         self.synced: dict[int, tuple] = {}  # mid -> the state last sent or received
         self.generators: dict[int, torch.Generator] = {}
         self.generator_states: dict[int, bytes] = {}
-        self.graphs: dict[int, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}
+        self.graphs: dict[int, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}  # call -> its outputs, leaves
+        self.bridges: dict[int, list[weakref.ref]] = {}  # call answered there -> our attached outputs
         self.rng_sent: bytes | None = None
         self._borrowed: list = []  # while encoding a reply: the caller's lists and dicts, returned by reference
         self._lent: dict[int, object] = {}  # while decoding a reply: ours, by position
         self._printed: list[str] | None = None
+        self._live = False  # while encoding an attribute or item: its lists and dicts are the object's state
 
     def _new_id(self) -> int:
         self.next_id += 2
@@ -405,6 +505,12 @@ class Peer:
             return ["f", value.hex()]
         if kind in (list, dict) and any(value is c for c in self._borrowed):
             return ["C", next(i for i, c in enumerate(self._borrowed) if c is value)]
+        if kind in (LiveList, LiveDict):  # one of the other side's containers coming back
+            return self.encode(object.__getattribute__(value, "_remote"), blobs)
+        if self._live and (kind is list or kind is dict or (isinstance(value, dict) and kind.__module__ == "collections")):
+            hid = self._encode_object(value)[1]
+            items = [self.encode(item, blobs, bridge) for item in value] if kind is list else [[self.encode(k, blobs, bridge), self.encode(v, blobs, bridge)] for k, v in value.items()]
+            return ["Ll" if kind is list else "Dl", [hid, _class_names(value), items]]
         if kind in (list, tuple):
             return ["l" if kind is list else "t", [self.encode(item, blobs, bridge) for item in value]]
         if kind is dict or (isinstance(value, dict) and kind.__module__ == "collections"):
@@ -475,6 +581,13 @@ class Peer:
         mid = self.tensor_ids.get(id(tensor))
         if mid is not None and self.tensors.get(mid) is tensor:
             return ["M", mid]
+        base = tensor._base
+        if base is not None and base.device.type == "cpu" and not (tensor.requires_grad and tensor.grad_fn is not None and bridge is not None):
+            base_code = self._encode_tensor(base, blobs, None)  # a view: the other side makes the same view of the same base
+            mid = self._new_id()
+            self.tensors[mid], self.tensor_ids[id(tensor)] = tensor, mid
+            self.synced[mid] = _state(tensor)
+            return ["V", [mid, base_code, tensor.storage_offset() - base.storage_offset(), list(tensor.shape), list(tensor.stride())]]
         mid = self._new_id()
         self.tensors[mid], self.tensor_ids[id(tensor)] = tensor, mid
         blobs.append(_tensor_bytes(tensor.detach()))
@@ -519,10 +632,34 @@ class Peer:
             return values if tag == "set" else frozenset(values)
         if tag == "T":
             return self._decode_tensor(_list(body, 8), blobs, bridged)
+        if tag in ("Ll", "Dl"):
+            hid, names, items = _list(body, 3)
+            handle = self._decode_handle(["H", hid, names])
+            if tag == "Ll":
+                return LiveList(handle, [self.decode(x, blobs, bridged) for x in _list(items)])
+            pairs = [_list(pair, 2) for pair in _list(items)]
+            try:
+                return LiveDict(handle, {self.decode(k, blobs, bridged): self.decode(v, blobs, bridged) for k, v in pairs})
+            except TypeError:
+                raise ProtocolError("an unhashable dict key") from None
         if tag == "C":
             if _int(body) not in self._lent:
                 raise ProtocolError("a lent argument that was not lent")
             return self._lent[body]
+        if tag == "V":
+            mid, base_code, offset, shape, stride = _list(body, 5)
+            base = self.decode(base_code, blobs)
+            if type(base) not in (torch.Tensor, torch.nn.Parameter) or _int(mid) in self.tensors or _int(mid) % 2 == self.side:
+                raise ProtocolError("a view of something that is not a mirrored tensor")
+            shape, stride, offset = _shape(shape), _shape(stride), _int(offset) + base.storage_offset()
+            needed = sum((n - 1) * st for n, st in zip(shape, stride)) + 1 if all(shape) else 0
+            if len(stride) != len(shape) or offset < 0 or offset + needed > base.untyped_storage().nbytes() // base.element_size():
+                raise ProtocolError("a view outside its base")
+            with torch.set_grad_enabled(base.requires_grad):  # a view of a grad leaf stays on its graph
+                view = base.as_strided(shape, stride, offset)
+            self.tensors[_int(mid)], self.tensor_ids[id(view)] = view, _int(mid)
+            self.synced[_int(mid)] = _state(view)
+            return view
         if tag == "Tm":
             dtype, shape = _list(body, 2)
             return torch.empty(_shape(shape), dtype=_DTYPES.get(_str(dtype)) or _fail(f"dtype {dtype!r}"), device="meta")
@@ -614,24 +751,13 @@ class Peer:
 
     def _outgoing_sync(self, blobs: list[bytes]) -> list:
         updates = []
-        for mid, tensor in self.tensors.items():
-            state = _state(tensor)
-            old = self.synced.get(mid)
-            if state == old:
+        for mid, tensor in list(self.tensors.items()):
+            try:
+                update = self._update_of(mid, tensor, blobs)
+            except RuntimeError:  # torch refuses to read it (see _state): it cannot be sent
                 continue
-            data = grad = -1
-            if old is None or state[0] != old[0]:
-                blobs.append(_tensor_bytes(tensor.detach()))
-                data = len(blobs) - 1
-            if old is None or state[1] != old[1]:
-                if state[1] is None:
-                    grad = -2
-                else:
-                    blobs.append(_tensor_bytes(tensor.grad))
-                    grad = len(blobs) - 1
-            grad_dtype = str(tensor.grad.dtype).removeprefix("torch.") if grad >= 0 else ""
-            updates.append([mid, data, list(tensor.shape), str(tensor.dtype).removeprefix("torch."), grad, grad_dtype, bool(tensor.requires_grad)])
-            self.synced[mid] = state
+            if update is not None:
+                updates.append(update)
         generators = []
         for gid, generator in self.generators.items():
             state = bytes(generator.get_state().numpy())
@@ -640,6 +766,29 @@ class Peer:
                 generators.append([gid, len(blobs) - 1])
                 self.generator_states[gid] = state
         return [updates, generators]
+
+    def _update_of(self, mid: int, tensor: torch.Tensor, blobs: list[bytes]) -> list | None:
+        """What changed in one mirrored tensor since it was last synced (None: nothing)."""
+        state = _state(tensor)
+        old = self.synced.get(mid)
+        if state == old:
+            return None
+        if tensor._base is not None and id(tensor._base) in self.tensor_ids:
+            self.synced[mid] = state  # a view: its base carries the data
+            return None
+        data = grad = -1
+        if old is None or state[0] != old[0]:
+            blobs.append(_tensor_bytes(tensor.detach()))
+            data = len(blobs) - 1
+        if old is None or state[1] != old[1]:
+            if state[1] is None:
+                grad = -2
+            else:
+                blobs.append(_tensor_bytes(tensor.grad))
+                grad = len(blobs) - 1
+        grad_dtype = str(tensor.grad.dtype).removeprefix("torch.") if grad >= 0 else ""
+        self.synced[mid] = state
+        return [mid, data, list(tensor.shape), str(tensor.dtype).removeprefix("torch."), grad, grad_dtype, bool(tensor.requires_grad)]
 
     def _incoming_sync(self, sync: object, blobs: list[bytes]) -> None:
         updates, generators = _list(sync, 2)
@@ -776,6 +925,7 @@ class Peer:
         """Connect tensors computed there to this side's graph (see :class:`_Bridge`)."""
         outputs = [self.tensors[mid] for mid in bridged]
         attached = _Bridge.apply(self, call_id, self.generation, outputs, _ANCHOR, *leaves)
+        self.bridges[call_id] = [weakref.ref(t) for t in attached]
         swap = {id(old): new for old, new in zip(outputs, attached)}
         for mid, new in zip(bridged, attached):
             self.tensors[mid] = new
@@ -798,7 +948,7 @@ class Peer:
         try:
             op = _str(message.get("op"))
             args = [self.decode(a, blobs) for a in _list(message.get("args"))]
-            borrowed = [v for v in _walk(args) if type(v) in (list, dict)][1:]
+            borrowed = [v for v in _walk(args, self.object_ids) if type(v) in (list, dict)][1:]  # sent by value, not by handle
             before = [(list(c.items()) if type(c) is dict else list(c)) for c in borrowed]
             with self._capture():
                 value, call_id = self._perform(op, args)
@@ -817,14 +967,15 @@ class Peer:
                 now = list(container.items()) if type(container) is dict else list(container)
                 if len(now) != len(old) or any(a is not b for a, b in zip(_flat(now), _flat(old))):
                     changed.append([index, self.encode(container, blobs)])
-            self._borrowed = borrowed
+            self._borrowed, self._live = borrowed, op in ("getattr", "getitem") and self.side == 1
             try:
                 encoded = self.encode(value, blobs, bridge)
             finally:
-                self._borrowed = []
+                self._borrowed, self._live = [], False
             reply = {"value": encoded, "call": call_id, "cont": changed}
             if bridge:
-                leaves = [(mid, t) for mid, t in self.tensors.items() if t.is_leaf and t.requires_grad]
+                in_graph = _graph_leaves(bridge)
+                leaves = [(mid, t) for mid, t in self.tensors.items() if id(t) in in_graph]
                 self.graphs[call_id] = (list(bridge), [t for _, t in leaves])
                 reply["leaves"] = [mid for mid, _ in leaves]
             return reply
@@ -853,8 +1004,8 @@ class Peer:
         rest = args[1:]
         if op == "getattr":
             value = getattr(target, _str(rest[0]))
-            if self.side == 0 and isinstance(value, (types.ModuleType, types.FrameType, types.CodeType)):
-                raise PermissionError("the learner's code may not reach modules through the spec's objects")
+            if self.side == 0 and isinstance(value, (types.ModuleType, types.FrameType, types.CodeType, types.TracebackType)):
+                raise PermissionError("the learner's code may not reach modules, frames or code through the spec's objects")
             return value, call_id
         if op == "setattr":
             setattr(target, _str(rest[0]), rest[1])
@@ -882,6 +1033,9 @@ class Peer:
             return simple[op](target), call_id
         if op == "contains":
             return rest[0] in target, call_id
+        if op == "reduce":  # only whether it refuses: its exception goes back
+            target.__reduce_ex__(4)
+            return None, call_id
         if op == "eq":
             return bool(target == rest[0]), call_id
         if op == "isinstance":
@@ -922,12 +1076,14 @@ class Peer:
         for mid in mids:
             self.tensor_ids.pop(id(self.tensors.pop(mid)), None)
             self.synced.pop(mid, None)
-        self.graphs.clear()
-        if dropped or mids:
-            self.request("release", [dropped, mids])
+        calls = [call for call, refs in self.bridges.items() if all(ref() is None for ref in refs)]
+        for call in calls:
+            del self.bridges[call]
+        if dropped or mids or calls:
+            self.request("release", [dropped, mids, calls])
 
     def _release(self, lists: object) -> None:
-        hids, mids = _list(lists, 2)
+        hids, mids, calls = _list(lists, 3)
         for hid in _list(hids):
             obj = self.objects.pop(_int(hid), None)
             if obj is not None:
@@ -937,28 +1093,45 @@ class Peer:
             if tensor is not None:
                 self.tensor_ids.pop(id(tensor), None)
                 self.synced.pop(_int(mid), None)
-        self.graphs.clear()
+        for call in _list(calls):
+            self.graphs.pop(_int(call), None)
 
 
 # --------------------------------------------------------------------------------------------- validation
 
-_CALLBACK_OPS = frozenset({"getattr", "call", "call_method", "getitem", "len", "iter", "next", "bool", "repr", "str", "contains", "isinstance", "issubclass", "backward", "release"})
+_ALLOWED_DUNDERS = frozenset({"__call__", "__len__", "__getitem__", "__setitem__", "__enter__", "__exit__"})
 
 
 def _check_callback(op: str, args: list) -> None:
     """What the child may ask of the trusted side's objects (a spec's model or function handed to the learner).
 
-    It may read and call them with plain data, never store anything of its own in them (no attribute or item
-    assignment, no handle of the child's as an argument: no hook or callback of the learner's can run later
-    as if it were the spec's code), and never reach through dunder attributes (``__globals__``, ``__dict__``)
-    or to modules.
+    It may use them as the learner's code could in one process: read, call, assign attributes and items
+    (``resize_token_embeddings`` replaces a spec model's embedding). It may not import, reach through dunder
+    attributes (``__globals__``, ``__dict__``, ``__class__``) or get hold of modules, frames or code: from a spec's
+    object it cannot get to the spec's oracles, only to that object.
     """
-    if op not in _CALLBACK_OPS:
-        raise PermissionError(f"the learner's code may not {op} on the spec's objects")
-    if op in ("getattr", "call_method") and _str(args[1]).startswith("__") and args[1] not in ("__call__", "__len__", "__getitem__"):
-        raise PermissionError(f"the learner's code may not use {args[1]} of the spec's objects")
-    if any(isinstance(a, (Remote, types.ModuleType)) for a in _walk(args[1:] if op != "isinstance" else [])):
-        raise PermissionError("the learner's code may pass only plain data to the spec's objects")
+    if op == "import":
+        raise PermissionError("the learner's code may not import through the grader")
+    if op in ("getattr", "setattr", "delattr", "call_method"):
+        name = _str(args[1])
+        if name.startswith("__") and name not in _ALLOWED_DUNDERS:
+            raise PermissionError(f"the learner's code may not use {name} of the spec's objects")
+
+
+def _graph_leaves(outputs: list[torch.Tensor]) -> set[int]:
+    """ids of the leaf tensors that ``outputs`` were computed from (their graph's AccumulateGrad nodes)."""
+    found, seen = set(), set()
+    stack = [t.grad_fn for t in outputs if t.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        variable = getattr(node, "variable", None)
+        if isinstance(variable, torch.Tensor):
+            found.add(id(variable))
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return found
 
 
 def _snapshot_or_iterator(target: object) -> object:
@@ -972,14 +1145,17 @@ def _flat(items: list) -> list:
     return [x for item in items for x in (item if type(item) is tuple and len(item) == 2 else (item,))]
 
 
-def _walk(value: object):
+def _walk(value: object, skip: dict | None = None):
+    """``value`` and, depth first, what its lists, tuples and dicts hold (not inside the objects in ``skip``)."""
+    if skip and id(value) in skip:
+        return
     yield value
     if type(value) in (list, tuple):
         for item in value:
-            yield from _walk(item)
+            yield from _walk(item, skip)
     elif type(value) is dict:
         for item in value.values():
-            yield from _walk(item)
+            yield from _walk(item, skip)
 
 
 def _fail(what: str):
@@ -1054,7 +1230,12 @@ def _tensor_bytes(tensor: torch.Tensor) -> bytes:
 
 
 def _state(tensor: torch.Tensor) -> tuple:
-    grad = tensor.grad if tensor.is_leaf else None
+    if tensor.is_inference():  # no version counter, and no in-place change outside inference mode
+        return ((None, tuple(tensor.shape), tensor.dtype), None, False)
+    try:
+        grad = tensor.grad if tensor.is_leaf else None
+    except RuntimeError:  # a no_grad view whose base changed under grad mode: torch refuses to say; no grad to send
+        grad = None
     return (
         (tensor._version, tuple(tensor.shape), tensor.dtype),
         (id(grad), grad._version) if grad is not None else None,
@@ -1146,6 +1327,8 @@ class Sandboxed:
         self._kill: Callable[[], None] | None = None
         self.generation = 0
         self.spec_deadline: float | None = None
+        self.user: int | None = None
+        self.shared: list[Path] = []  # the specs' temporary folders: what the spec writes there, the learner may read
 
     def _ensure(self) -> Peer:
         if self.peer is None:
@@ -1166,6 +1349,8 @@ class Sandboxed:
     def request(self, op: str, *args: object) -> object:
         peer = self._ensure()
         peer.deadline = self.spec_deadline or time.monotonic() + self.timeout
+        for folder in self.shared:
+            _hand_over(folder, self.user)
         peer.busy = True
         try:
             if op == "release_unused":
@@ -1178,6 +1363,8 @@ class Sandboxed:
             self.end()
             raise Timeout(f"the learner's code did not finish within the spec's time limit ({self.timeout:g} s): an endless loop?") from None
         except (EOFError, ConnectionError, OSError) as exc:
+            if not peer.busy:  # the learner's own OSError, answered in good order
+                raise
             self.end()
             raise RemoteLost(f"the learner's process ended during this spec ({exc})") from None
         except ProtocolError as exc:
@@ -1358,12 +1545,14 @@ class GradingPlugin:
     def __init__(self, spawn: Callable[[], tuple[socket.socket, Callable[[], None]]], sandbox: dict) -> None:
         self.link = Sandboxed(spawn, timeout=float(sandbox["spec_timeout"]))
         self.user = sandbox.get("user")
+        self.link.user = self.user
         install(self.link)
 
     def pytest_runtest_setup(self, item) -> None:  # noqa: ANN001
         self.link.spec_deadline = time.monotonic() + self.link.timeout
 
     def pytest_runtest_teardown(self, item) -> None:  # noqa: ANN001
+        self.link.shared = [p for p in self.link.shared if p.exists()]
         self.link.spec_deadline = time.monotonic() + self.link.timeout
         if self.link.peer is not None:
             try:
@@ -1382,14 +1571,37 @@ class GradingPlugin:
             value = outcome.get_result()
         except BaseException:  # noqa: BLE001
             return
-        if fixturedef.argname == "tmp_path_factory":
-            path = Path(value.getbasetemp())
-        else:
-            path = Path(value)
+        path = Path(value.getbasetemp()) if fixturedef.argname == "tmp_path_factory" else Path(value)
         _give(path, int(self.user))
+        if path not in self.link.shared:
+            self.link.shared.append(path)
 
     def pytest_unconfigure(self) -> None:
         self.link.end()
+
+
+def _hand_over(folder: Path, user: int | None) -> None:
+    """Give ``user`` the files this process made in ``folder`` (a spec's ``tmp_path``, handed to the learner).
+
+    Only regular files and folders this process owns are changed, each through a descriptor opened without
+    following links, and a file only while it has one name: a link the learner's code planted (to
+    ``/etc/shadow``, say) is never followed and never changes hands.
+    """
+    if user is None:
+        return
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            try:
+                fd = os.open(os.path.join(root, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError:
+                continue
+            try:
+                info = os.fstat(fd)
+                plain = stat.S_ISDIR(info.st_mode) or (stat.S_ISREG(info.st_mode) and info.st_nlink == 1)
+                if info.st_uid == os.geteuid() and plain:
+                    os.fchown(fd, user, user)
+            finally:
+                os.close(fd)
 
 
 def _give(path: Path, user: int) -> None:

@@ -265,7 +265,8 @@ def run_specs(
         if learner_tree is not None:
             job["sandbox"] = {
                 "tree": str(learner_tree), "env": child_env(home, threads, ""), "user": user,
-                "hide": [str(COURSE_ROOT), *map(str, hide), str(tree)], "spec_timeout": spec_timeout,
+                "hide": [str(COURSE_ROOT), *map(str, hide)], "spec_timeout": spec_timeout,
+                "links": {str(tree / "data"): os.path.realpath(tree / "data")},
                 "expose": [str(learner_tree), os.path.realpath(learner_tree / "data"), str(home), str(scratch)],
                 "limits": sandbox.limits() if sandbox else {},
             }  # fmt: skip

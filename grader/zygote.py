@@ -176,6 +176,10 @@ def _confine(sandbox: dict) -> None:
         _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
         keep = [os.path.realpath(p) for p in needed]
         _private_temp([p for p in keep if p.startswith(("/tmp/", "/var/tmp/", "/dev/shm/"))])
+        for link, target in sandbox.get("links", {}).items():  # paths the specs hand over, e.g. tree/data/...
+            os.makedirs(os.path.dirname(link), exist_ok=True)
+            if not os.path.lexists(link):
+                os.symlink(target, link)
         _hide([h for h in hidden if not any(k.startswith(h) for k in keep)])
         _expose(keep, int(user), f"/run/llmfs-stash-{os.getpid()}")
     _apply_limits(sandbox["limits"])
@@ -200,6 +204,9 @@ def _child(job: dict) -> None:
         sys.stderr = os.fdopen(2, "w", buffering=1)
         os.environ.clear()
         os.environ.update(job["env"])
+        import tempfile
+
+        tempfile.tempdir = None  # cached by this zygote before the run's TMPDIR was set: tmp_path goes in the run's scratch
         sys.dont_write_bytecode = True
         results = os.open(job["results"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         if job.get("limits") and not job.get("sandbox"):

@@ -220,30 +220,18 @@ def test_checkpoint_round_trip(tmp_path):
     assert _same(load_checkpoint(path), _state(1)), "load_checkpoint(save_checkpoint(state)) is not the same state"
 
 
-def test_an_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+class _FailsWhenSaved:
+    """Pickling it fails as a full disk would: after torch.save has opened (and so truncated) its file."""
+
+    def __reduce__(self):
+        raise OSError(28, "No space left on device (simulated half-way through the save)")
+
+
+def test_an_interrupted_save_keeps_the_previous_checkpoint(tmp_path):
     path = tmp_path / "ckpt.pt"
     save_checkpoint(path, _state(1))
-    real_save = torch.save
-
-    def save_half_then_fail(obj, f, *args, **kwargs):
-        """Write half of the checkpoint, then fail as a full disk or a killed process would."""
-        import io
-
-        buffer = io.BytesIO()
-        real_save(obj, buffer)
-        half = buffer.getvalue()[: len(buffer.getvalue()) // 2]
-        if hasattr(f, "write"):
-            f.write(half)
-            f.flush()
-        else:
-            with open(f, "wb") as out:
-                out.write(half)
-        raise OSError(28, "No space left on device (simulated half-way through the write)")
-
-    monkeypatch.setattr(torch, "save", save_half_then_fail)
     with pytest.raises(OSError):
-        save_checkpoint(path, _state(2))
-    monkeypatch.setattr(torch, "save", real_save)
+        save_checkpoint(path, _state(2) | {"poison": _FailsWhenSaved()})
     try:
         survivor = load_checkpoint(path)
     except Exception as exc:  # noqa: BLE001 - any failure here means the old checkpoint was destroyed
