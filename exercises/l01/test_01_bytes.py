@@ -49,3 +49,28 @@ def test_bytes_to_text_never_crashes_on_invalid_utf8():
             f"bytes_to_text({list(ids)}) gave {got!r}, expected {want!r}: invalid UTF-8 must become the "
             "replacement character U+FFFD (bytes(...).decode('utf-8', errors='replace')), never an error"
         )
+
+
+def test_bytes_to_text_matches_pythons_codec_on_any_bytes():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    bytes_to_text([104, 105])  # on a stub, fail here rather than inside hypothesis
+    # Valid characters of every length (1 to 4 bytes), cut anywhere, mixed with stray bytes.
+    chars = st.sampled_from(["a", " ", "é", "—", "日", "😀", "👍🏽"]).map(lambda ch: list(ch.encode("utf-8")))
+    stray = st.integers(0, 255).map(lambda b: [b])
+    sequences = st.lists(st.one_of(chars, stray), max_size=12).map(lambda parts: [b for part in parts for b in part])
+
+    @settings(max_examples=50)
+    @given(sequences, st.integers(0, 40), st.integers(0, 40))
+    def same_as_codec(ids, start, stop):
+        ids = ids[start:start + stop]  # may start or end inside a character
+        got = bytes_to_text(ids)
+        want = bytes(ids).decode("utf-8", errors="replace")
+        assert got == want, (
+            f"bytes_to_text({ids}) gave {got!r}, Python's codec gives {want!r}: decode ALL the bytes together "
+            "with bytes(ids).decode('utf-8', errors='replace'); do not decode byte by byte, skip bad bytes "
+            "(errors='ignore') or count one U+FFFD per byte"
+        )
+
+    same_as_codec()

@@ -30,8 +30,9 @@ def test_get_stats_counts_overlapping_pairs():
 def test_get_stats_adds_into_given_counts():
     counts = {(1, 2): 5}
     got = get_stats([1, 2, 9], counts)
-    assert got is counts, "get_stats(ids, counts) should update and return the dict it was given"
-    assert counts == {(1, 2): 6, (2, 9): 1}, f"expected {{(1, 2): 6, (2, 9): 1}} after adding [1, 2, 9], got {counts}"
+    want = {(1, 2): 6, (2, 9): 1}
+    assert got == want, f"get_stats([1, 2, 9], {{(1, 2): 5}}) returned {got}, expected {want}: add into the counts given"
+    assert counts == want, f"get_stats(ids, counts) should update the dict it was given: expected {want}, it holds {counts}"
 
 
 def test_merge_replaces_every_occurrence():
@@ -58,3 +59,43 @@ def test_merge_is_left_to_right_without_overlap():
             f"merge({list(ids)}, (97, 97), 256) gave {got}, expected {want}: after merging a pair, jump past "
             "both of its ids (i += 2), so that 'aaa' becomes 'Za' and not 'ZZ'"
         )
+
+
+def test_get_stats_fills_an_empty_dict_it_is_given():
+    counts = {}
+    got = get_stats([a, b, a, b], counts)
+    want = {(a, b): 2, (b, a): 1}
+    assert got == want, f"get_stats([97, 98, 97, 98], {{}}) gave {got}, expected {want}"
+    assert counts == want, (
+        f"get_stats(ids, counts) with counts={{}} left the dict as {counts}, expected {want}: an empty dict is "
+        "still a dict to fill. Write `counts = {} if counts is None else counts`, not `counts = counts or {}`"
+    )
+
+
+def test_pairs_match_a_plain_oracle_on_any_ids():
+    from collections import Counter
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ..spec_helpers import naive_merge
+
+    get_stats([1, 2])  # on a stub, fail here rather than inside hypothesis
+    merge([1, 2], (1, 2), 3)
+    ids_lists = st.lists(st.sampled_from([a, b, Z, 300]), max_size=14)
+    pairs = st.tuples(st.sampled_from([a, b, Z]), st.sampled_from([a, b, Z]))
+
+    @settings(max_examples=60)
+    @given(ids_lists, pairs)
+    def same_as_oracle(ids, pair):
+        got = get_stats(list(ids))
+        want = dict(Counter(zip(ids, ids[1:])))
+        assert got == want, f"get_stats({ids}) gave {got}, expected {want}: count (ids[i], ids[i+1]) at EVERY position i"
+        got = merge(list(ids), pair, 400)
+        want = naive_merge(ids, pair, 400)
+        assert got == want, (
+            f"merge({ids}, {pair}, 400) gave {got}, expected {want}: scan left to right; at a match append "
+            "new_id and jump past both ids (i += 2), otherwise append ids[i] and step by one"
+        )
+
+    same_as_oracle()

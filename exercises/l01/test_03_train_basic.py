@@ -90,3 +90,64 @@ def test_basic_train_stops_when_no_pairs_are_left():
         f"training on 'abab' gave {tokenizer.merges}, expected {want}: once the text is a single token "
         "there is nothing left to merge, so stop early"
     )
+
+
+def test_most_frequent_pair_on_any_counts():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    most_frequent_pair({(a, b): 1})  # on a stub, fail here rather than inside hypothesis
+    ids = st.sampled_from([0, 1, 97, 98, 255, 256, 300, 1000])
+    stats_dicts = st.dictionaries(st.tuples(ids, ids), st.integers(1, 4), min_size=1, max_size=8)
+
+    @settings(max_examples=60)
+    @given(stats_dicts)
+    def same_as_oracle(stats):
+        top = max(stats.values())
+        want = min(pair for pair, count in stats.items() if count == top)
+        got = most_frequent_pair(dict(stats))
+        assert got == want, (
+            f"most_frequent_pair({stats}) gave {got}, expected {want}: the highest count wins, and a tie goes "
+            "to the smallest pair compared as a tuple (id1 first, then id2), whatever the order of the dict"
+        )
+
+    same_as_oracle()
+
+
+def test_basic_train_again_starts_afresh():
+    tokenizer = BasicTokenizer()
+    tokenizer.train("aaabdaaabac", vocab_size=259)
+    tokenizer.train("xyxyxy zz zz", vocab_size=258)
+    want = naive_basic_merges("xyxyxy zz zz", 258)
+    assert tokenizer.merges == want, (
+        f"train('aaabdaaabac', 259) then train('xyxyxy zz zz', 258) left merges {tokenizer.merges}, expected "
+        f"{want} (what a fresh tokenizer learns): training again must start from empty merges (self.merges = {{}})"
+    )
+    assert len(tokenizer.vocab) == 258 and tokenizer.vocab[256] == b"xy", (
+        f"after the second training vocab should hold 258 ids, 256 being b'xy', got {len(tokenizer.vocab)} ids: rebuild it"
+    )
+
+
+def test_basic_train_degenerate_inputs():
+    for text, vocab_size, why in (
+        ("", 300, "an empty text has no pairs"),
+        ("a", 300, "one byte has no pairs"),
+        ("abcabc", 256, "vocab_size=256 leaves room for no merge"),
+    ):
+        tokenizer = BasicTokenizer()
+        tokenizer.train(text, vocab_size=vocab_size)
+        assert tokenizer.merges == {}, f"train({text!r}, vocab_size={vocab_size}) learned {tokenizer.merges}, expected no merges: {why}"
+        assert len(tokenizer.vocab) == 256, f"train({text!r}, vocab_size={vocab_size}): vocab should hold the 256 bytes, got {len(tokenizer.vocab)} ids"
+
+
+def test_basic_train_verbose_learns_the_same_merges(capsys):
+    text = "aaabdaaabac aaab"
+    quiet = BasicTokenizer()
+    quiet.train(text, vocab_size=262)
+    loud = BasicTokenizer()
+    loud.train(text, vocab_size=262, verbose=True)
+    printed = capsys.readouterr().out
+    assert loud.merges == quiet.merges, (
+        f"train(..., verbose=True) learned {loud.merges}, without verbose {quiet.merges}: verbose only prints"
+    )
+    assert printed.strip(), "train(..., verbose=True) printed nothing: print one line per merge learned"

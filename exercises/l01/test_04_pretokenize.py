@@ -14,16 +14,20 @@ from ..spec_helpers import naive_merge
 from .bpe import GPT2_SPLIT_PATTERN, RegexTokenizer, train_merges
 
 
-def naive_regex_merges(text: str, vocab_size: int) -> dict[tuple[int, int], int]:
-    """An independent oracle: pre-tokenize, then recount every pair of every word after each merge."""
-    counts = Counter(regex.findall(GPT2_SPLIT_PATTERN, text))
-    words = {word: list(word.encode("utf-8")) for word in counts}
+# Another pre-tokenizer, for the tokenizer's `pattern` argument: letters, digits, other symbols and
+# whitespace apart, so " the" is two pre-tokens here (GPT-2 keeps the space with the word).
+OTHER_PATTERN = r"\p{L}+|\p{N}+|[^\s\p{L}\p{N}]+|\s+"
+
+
+def naive_word_merges(word_counts: dict[tuple[int, ...], int], num_merges: int) -> dict[tuple[int, int], int]:
+    """An independent oracle: recount every pair of every word (times its count) after each merge."""
+    words = {word: list(word) for word in word_counts}
     merges = {}
-    for new_id in range(256, vocab_size):
+    for new_id in range(256, 256 + num_merges):
         pairs = Counter()
         for word, ids in words.items():
             for pair in zip(ids, ids[1:]):
-                pairs[pair] += counts[word]
+                pairs[pair] += word_counts[word]
         if not pairs:
             break
         top = max(pairs.values())
@@ -31,6 +35,12 @@ def naive_regex_merges(text: str, vocab_size: int) -> dict[tuple[int, int], int]
         merges[pair] = new_id
         words = {word: naive_merge(ids, pair, new_id) for word, ids in words.items()}
     return merges
+
+
+def naive_regex_merges(text: str, vocab_size: int, pattern: str = GPT2_SPLIT_PATTERN) -> dict[tuple[int, int], int]:
+    """An independent oracle: pre-tokenize, then recount every pair of every word after each merge."""
+    counts = Counter(regex.findall(pattern, text))
+    return naive_word_merges({tuple(word.encode("utf-8")): n for word, n in counts.items()}, vocab_size - 256)
 
 
 @lru_cache(maxsize=None)
@@ -92,3 +102,53 @@ def test_regex_train_matches_a_plain_recount(data_dir):
             assert tokenizer.vocab[idx] == tokenizer.vocab[left] + tokenizer.vocab[right], (
                 f"vocab[{idx}] should be vocab[{left}] + vocab[{right}]: rebuild vocab after training"
             )
+
+
+def test_train_merges_matches_a_plain_recount_on_any_words():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    train_merges({(104, 105): 1}, 1)  # on a stub, fail here rather than inside hypothesis
+    # A small alphabet, so that words repeat pairs ("abab", "aaaa") and merges build on merges.
+    words = st.lists(st.sampled_from([97, 98, 99]), min_size=1, max_size=8).map(tuple)
+    word_counts = st.dictionaries(words, st.integers(1, 6), max_size=6)
+
+    @settings(max_examples=60)
+    @given(word_counts, st.integers(0, 12))
+    def same_as_recount(word_counts, num_merges):
+        got = train_merges(dict(word_counts), num_merges)
+        want = naive_word_merges(word_counts, num_merges)
+        assert got == want, (
+            f"train_merges({word_counts}, {num_merges}): {first_difference(got, want)}. A word that holds a pair "
+            "twice ('abab') counts it twice, times the word's count; after a merge subtract ALL the old pairs of "
+            "each changed word and add all its new ones; num_merges=0 or no words means no merges"
+        )
+
+    same_as_recount()
+
+
+def test_regex_train_uses_the_tokenizers_pattern(data_dir):
+    text = shakespeare(data_dir, 12000)
+    tokenizer = RegexTokenizer(pattern=OTHER_PATTERN)
+    tokenizer.train(text, vocab_size=300)
+    want = naive_regex_merges(text, 300, OTHER_PATTERN)
+    assert tokenizer.merges == want, (
+        f"RegexTokenizer(pattern=OTHER_PATTERN).train: {first_difference(tokenizer.merges, want)}. Split with the "
+        "tokenizer's own pattern (self.compiled_pattern), not with the GPT2_SPLIT_PATTERN constant"
+    )
+
+
+def test_regex_train_again_starts_afresh(data_dir, capsys):
+    tokenizer = RegexTokenizer()
+    tokenizer.train(shakespeare(data_dir, 12000), vocab_size=300)
+    tokenizer.train("hug hug pug pun bun", vocab_size=270, verbose=True)
+    printed = capsys.readouterr().out
+    want = naive_regex_merges("hug hug pug pun bun", 270)
+    assert tokenizer.merges == want, (
+        f"after training on Shakespeare, train('hug hug pug pun bun', 270) left {first_difference(tokenizer.merges, want)}: "
+        "training again must replace the merges (self.merges = train_merges(...)), not add to them"
+    )
+    assert len(tokenizer.vocab) == 256 + len(want), f"vocab should hold {256 + len(want)} ids after training again, got {len(tokenizer.vocab)}"
+    assert printed.strip(), "train(..., verbose=True) printed nothing: print one line per merge learned"
+    tokenizer.train("", vocab_size=300)
+    assert tokenizer.merges == {}, f"train('', 300) learned {tokenizer.merges}: an empty text has no pairs, so no merges"

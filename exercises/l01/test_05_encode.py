@@ -24,6 +24,9 @@ ROUND_TRIPS = [
     "<|endoftext|> looks special but is text here",
 ]
 
+# Another pre-tokenizer, for the tokenizer's `pattern` argument (GPT-2 keeps " the" whole; this one does not).
+OTHER_PATTERN = r"\p{L}+|\p{N}+|[^\s\p{L}\p{N}]+|\s+"
+
 
 @lru_cache(maxsize=None)
 def trained(data_dir: Path) -> RegexTokenizer:
@@ -32,12 +35,26 @@ def trained(data_dir: Path) -> RegexTokenizer:
     return tokenizer
 
 
-def tiktoken_of(tokenizer):
+def tiktoken_of(tokenizer, pattern: str = GPT2_SPLIT_PATTERN):
     """tiktoken with the same tokens: each token's bytes ranked by its id (ids are handed out in merge order)."""
     import tiktoken
 
     ranks = {token: idx for idx, token in tokenizer.vocab.items()}
-    return tiktoken.Encoding(name="l01_trained", pat_str=GPT2_SPLIT_PATTERN, mergeable_ranks=ranks, special_tokens={})
+    return tiktoken.Encoding(name="l01_trained", pat_str=pattern, mergeable_ranks=ranks, special_tokens={})
+
+
+def any_text():
+    """Texts that exercise GPT-2's pattern: contractions, whitespace runs, numbers, punctuation, accents, CJK,
+    emoji (4 bytes, some of several code points), control characters and any code point but the surrogates."""
+    from hypothesis import strategies as st
+
+    pieces = st.sampled_from([
+        "'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'x", "I", " the", " The", "ing", "e", "  ", " ", "   ",
+        "\n", "\n\n", "\t", "\r\n", " 42", "3.14", "0", "!", "?!", " --", ",", "é", " naïve", "日本語", " 한국어",
+        "😀", "👍🏽", "👩‍👩‍👧", "🇫🇷", "\x00", "\u00a0", "\u3000",
+    ])
+    code_points = st.one_of(st.integers(0, 0x7F), st.integers(0x80, 0xD7FF), st.integers(0xE000, 0x10FFFF)).map(chr)
+    return st.lists(st.one_of(pieces, pieces, code_points), max_size=25).map("".join)
 
 
 def test_apply_merges_uses_the_lowest_rank_first():
@@ -115,3 +132,80 @@ def test_round_trip_any_text(data_dir):
         assert got == text, f"decode(encode_ordinary({text!r})) gave {got!r}"
 
     round_trip()
+
+
+def test_encode_ordinary_matches_tiktoken_on_any_text(data_dir):
+    from hypothesis import given, settings
+
+    tokenizer = trained(data_dir)
+    oracle = tiktoken_of(tokenizer)
+    tokenizer.encode_ordinary("warm up")  # on a stub, fail here rather than inside hypothesis
+
+    @settings(max_examples=60)
+    @given(any_text())
+    def same_as_tiktoken(text):
+        first = tokenizer.encode_ordinary(text)
+        want = oracle.encode_ordinary(text)
+        assert first == want, (
+            f"encode_ordinary({text!r}) gave {first}, tiktoken gives {want}: split with the pattern (whitespace "
+            "runs, contractions, digits and emoji included), map each byte through byte_to_id, then merge the "
+            "LOWEST-ranked learned pair first until none is left"
+        )
+        again = tokenizer.encode_ordinary(text)
+        assert again == want, (
+            f"encoding {text!r} a second time gave {again}, the first time {first}: the cache of pre-tokens must "
+            "hold a pre-token's ids unchanged (do not hand out, and then extend, the cached list itself)"
+        )
+
+    same_as_tiktoken()
+
+
+def test_encode_uses_the_tokenizers_pattern(data_dir):
+    tokenizer = RegexTokenizer(pattern=OTHER_PATTERN)
+    tokenizer.train((data_dir / "tinyshakespeare.txt").read_text(encoding="utf-8")[:12000], vocab_size=300)
+    oracle = tiktoken_of(tokenizer, OTHER_PATTERN)
+    for text in [(data_dir / "tinyshakespeare.txt").read_text(encoding="utf-8")[20000:25000], *ROUND_TRIPS]:
+        got, want = tokenizer.encode_ordinary(text), oracle.encode_ordinary(text)
+        assert got == want, (
+            f"RegexTokenizer(pattern=OTHER_PATTERN).encode_ordinary({text[:40]!r}...) differs from tiktoken with "
+            f"that pattern (got {got[:8]}..., expected {want[:8]}...): split with the tokenizer's own pattern "
+            "(self.compiled_pattern), not with the GPT2_SPLIT_PATTERN constant"
+        )
+
+
+def test_encode_after_training_again(data_dir):
+    shakespeare = (data_dir / "tinyshakespeare.txt").read_text(encoding="utf-8")
+    text = shakespeare[60000:64000]
+    tokenizer = RegexTokenizer()
+    tokenizer.train(shakespeare[:20000], vocab_size=350)
+    first = tokenizer.encode_ordinary(text)
+    assert first == tiktoken_of(tokenizer).encode_ordinary(text), "encode_ordinary differs from tiktoken after a first training"
+    tokenizer.train(shakespeare[30000:50000], vocab_size=330)
+    got, want = tokenizer.encode_ordinary(text), tiktoken_of(tokenizer).encode_ordinary(text)
+    assert got == want, (
+        f"after training again, encode_ordinary gave {got[:8]}..., tiktoken with the new merges {want[:8]}...: "
+        "encodings remembered from the old merges are stale. Keep the cache in self._cache, which "
+        "_build_vocab() empties after every training, loading or registration"
+    )
+
+
+def test_decode_any_slice_matches_tiktoken(data_dir):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    tokenizer = trained(data_dir)
+    oracle = tiktoken_of(tokenizer)
+    tokenizer.decode([104, 105])  # on a stub, fail here rather than inside hypothesis
+
+    @settings(max_examples=60)
+    @given(any_text(), st.integers(0, 30), st.integers(0, 30))
+    def same_as_tiktoken(text, start, length):
+        ids = oracle.encode_ordinary(text)[start:start + length]  # may start or end inside a character
+        got, want = tokenizer.decode(ids), oracle.decode(ids, errors="replace")
+        assert got == want, (
+            f"decode({ids}) gave {got!r}, tiktoken gives {want!r}: join the bytes of ALL the tokens first, then "
+            "read them as UTF-8 once with errors='replace' (a character may be split over several tokens, and "
+            "the ids may start or stop in the middle of one)"
+        )
+
+    same_as_tiktoken()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ..spec_helpers import raises_value_error
 from .bpe import GPT2_SPLIT_PATTERN, RegexTokenizer
 
 EOT, PAD = "<|endoftext|>", "<|pad|>"
@@ -119,3 +120,109 @@ def test_overlapping_special_tokens_longest_match_wins():
     assert tokenizer.decode(ids) == text, "decode(encode(text)) should give the text back"
     got = tokenizer.encode(EOT * 3, allowed_special="all")
     assert got == [257, 256], f"three <|endoftext|> in a row gave {got}, expected [257, 256] (leftmost, then longest)"
+
+
+def test_register_special_tokens_adds_and_refuses_clashes():
+    tokenizer = RegexTokenizer()
+    tokenizer.train("hug hug pug pun bun", vocab_size=260)  # the merges take ids 256, 257, ...
+    tokenizer.register_special_tokens({EOT: 300})
+    given = {PAD: 301}
+    tokenizer.register_special_tokens(given)
+    given[PAD], given["<|sneaky|>"] = 999, 302  # the caller's dict changes afterwards: the tokenizer must not
+    assert tokenizer.special_tokens == {EOT: 300, PAD: 301}, (
+        f"after registering {{EOT: 300}} and then {{PAD: 301}}, special_tokens is {tokenizer.special_tokens}, expected "
+        "both: registering adds to the special tokens already there (self.special_tokens.update(...)), and keeps "
+        "its own copy rather than the caller's dict"
+    )
+    got = tokenizer.decode([300, 104, 301])
+    assert got == EOT + "h" + PAD, f"decode([300, 104, 301]) gave {got!r}: both special tokens must decode"
+    tokenizer.register_special_tokens({EOT: 300})  # the same token with the same id again is fine
+    for bad, match, why in (
+        ({"<|x|>": 256}, "256", "id 256 is already a merge: check every id in self.vocab, not only the bytes"),
+        ({"<|x|>": 300}, "300", "id 300 is already <|endoftext|>"),
+        ({"<|x|>": 500, "<|y|>": 500}, "500", "two new special tokens share id 500"),
+        ({"": 500}, ".", "a special token cannot be the empty string"),
+    ):
+        with raises_value_error(match, f"register_special_tokens({bad}) should raise a ValueError naming the offending value ({why})"):
+            tokenizer.register_special_tokens(bad)
+
+
+UNKNOWN = "<|unknown|>"  # looks special, but is never registered
+DOUBLE = EOT + EOT  # a special token that holds another one
+# allowed_special and disallowed_special: "all", or any iterable of names (a set, a list, a tuple)
+ALLOWED = ["all", frozenset(), {EOT}, {PAD}, [EOT, PAD], (DOUBLE,), {EOT, DOUBLE}, {EOT, UNKNOWN}]
+DISALLOWED = ["all", (), {PAD}, [EOT], {UNKNOWN}, {EOT, PAD}, {DOUBLE}]
+
+
+@lru_cache(maxsize=None)
+def trained_with_overlapping_specials(data_dir: Path) -> RegexTokenizer:
+    tokenizer = RegexTokenizer()
+    tokenizer.train((data_dir / "tinyshakespeare.txt").read_text(encoding="utf-8")[:20000], vocab_size=400)
+    tokenizer.register_special_tokens({EOT: 400, PAD: 401, DOUBLE: 402})
+    return tokenizer
+
+
+def expected_encoding(oracle, specials: dict[str, int], text: str, allowed, disallowed):
+    """tiktoken's rules: tiktoken says whether the text raises; where two allowed special tokens overlap the
+    longest wins (tiktoken does not promise which), and the text between is encode_ordinary."""
+    try:
+        oracle.encode(
+            text,
+            allowed_special=allowed if allowed == "all" else frozenset(allowed),
+            disallowed_special=disallowed if disallowed == "all" else frozenset(disallowed),
+        )
+    except ValueError:
+        return "ValueError"
+    allowed = set(specials) if allowed == "all" else set(allowed) & set(specials)
+    ids, start, i = [], 0, 0
+    while i < len(text):
+        found = max((token for token in allowed if text.startswith(token, i)), key=len, default=None)
+        if found is None:
+            i += 1
+            continue
+        ids += oracle.encode_ordinary(text[start:i]) + [specials[found]]
+        i = start = i + len(found)
+    return ids + oracle.encode_ordinary(text[start:])
+
+
+def test_special_token_rules_on_any_text(data_dir):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    tokenizer = trained_with_overlapping_specials(data_dir)
+    oracle = tiktoken_of(tokenizer)
+    tokenizer.encode("warm up")  # on a stub, fail here rather than inside hypothesis
+    pieces = st.sampled_from([EOT, EOT, PAD, UNKNOWN, "<|endof", "text|>", "<|", "|>", "hi", " there", " ", "\n", "'s", "😀"])
+
+    @settings(max_examples=40)
+    @given(st.lists(pieces, max_size=8).map("".join))
+    def same_as_tiktoken(text):
+        for allowed in ALLOWED:
+            for disallowed in DISALLOWED:
+                same_rules_as_tiktoken(text, allowed, disallowed)
+        got = tokenizer.encode_ordinary(text)
+        want = oracle.encode_ordinary(text)
+        assert got == want, f"encode_ordinary({text!r}) gave {got}, expected {want}: encode_ordinary ignores special tokens"
+
+    def same_rules_as_tiktoken(text, allowed, disallowed):
+        want = expected_encoding(oracle, tokenizer.special_tokens, text, allowed, disallowed)
+        try:
+            got = tokenizer.encode(text, allowed_special=allowed, disallowed_special=disallowed)
+        except ValueError as exc:
+            got = "ValueError"
+            if want == "ValueError":
+                named = [t for t in (set(tokenizer.special_tokens) | {UNKNOWN}) if t in text and t in str(exc)]
+                assert named, f"the ValueError for {text!r} should name the disallowed special token found, got: {exc}"
+        except NotImplementedError:
+            raise
+        except Exception as exc:  # a KeyError or TypeError is a wrong answer too: say which rule it broke
+            got = f"{type(exc).__name__}: {exc}"
+        assert got == want, (
+            f"encode({text!r}, allowed_special={allowed!r}, disallowed_special={disallowed!r}) gave {got}, expected "
+            f"{want}. tiktoken's rules: 'all' allowed = every REGISTERED special token, a set keeps only the "
+            "registered ones; 'all' disallowed = registered minus allowed, otherwise exactly the strings given; "
+            "search the WHOLE text for a disallowed one first (even inside an allowed one) and raise; then split "
+            "on the allowed ones, the longest first, text at both ends included"
+        )
+
+    same_as_tiktoken()

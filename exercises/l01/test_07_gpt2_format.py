@@ -5,11 +5,14 @@ GPT-2's base tokens are not in byte order ("!" is id 0), so a loaded tokenizer k
 The oracles: Hugging Face ``tokenizers`` reading our files, and tiktoken built OFFLINE from GPT-2's files.
 """
 import json
+import random
 from functools import lru_cache
 from pathlib import Path
 
+import pytest
 
-from .bpe import GPT2_SPLIT_PATTERN, RegexTokenizer, bytes_to_unicode
+from ..spec_helpers import raises_value_error
+from .bpe import GPT2_SPLIT_PATTERN, BasicTokenizer, RegexTokenizer, bytes_to_unicode
 
 VARIED = [
     "Hello world",
@@ -123,3 +126,138 @@ def test_gpt2_matches_tiktoken(data_dir):
         got, want = tokenizer.encode(sample, allowed_special="all"), oracle.encode(sample, allowed_special="all")
         assert got == want, f"GPT-2 encodes {sample[:40]!r} differently from tiktoken, {first_difference(got, want)}"
         assert tokenizer.decode(got) == sample, f"decode(encode({sample[:40]!r})) is not the text"
+
+
+def test_save_creates_its_directory(data_dir, tmp_path):
+    tokenizer = trained(data_dir)
+    folder = tmp_path / "new" / "folder"
+    try:
+        tokenizer.save(folder)
+    except FileNotFoundError as exc:
+        pytest.fail(f"save({folder}) failed with {exc}: create the directory first, Path(directory).mkdir(parents=True, exist_ok=True)")
+    assert (folder / "vocab.json").is_file() and (folder / "merges.txt").is_file(), "save() should write vocab.json and merges.txt"
+    assert RegexTokenizer.load(folder).vocab == tokenizer.vocab, "load(save(t)).vocab differs from t.vocab"
+
+
+SPECIALS = {"<|endoftext|>": 350, "<|im start|>": 351, "[PAD]": 355, "«spécial»": 360, "<|日本|>": 370}
+
+
+def test_save_load_round_trip_keeps_any_special_tokens(data_dir, tmp_path):
+    tokenizer = RegexTokenizer()
+    tokenizer.train((data_dir / "tinyshakespeare.txt").read_text(encoding="utf-8")[:20000], vocab_size=350)
+    tokenizer.register_special_tokens(dict(SPECIALS))
+    tokenizer.save(tmp_path)
+    loaded = RegexTokenizer.load(tmp_path)
+    assert loaded.special_tokens == SPECIALS, (
+        f"special tokens after save and load: {loaded.special_tokens}, expected {SPECIALS}: write special tokens into "
+        "vocab.json exactly as they are (not through bytes_to_unicode: ' ' would become 'Ġ'), and on loading take "
+        "every id that is neither a byte nor a merge as special, wherever it is"
+    )
+    assert loaded.merges == tokenizer.merges and loaded.vocab == tokenizer.vocab, "load(save(t)) should give t's merges and vocab back"
+    text = "Hello<|im start|>[PAD] «spécial»<|日本|>x<|endoftext|>"
+    got, want = loaded.encode(text, allowed_special="all"), tokenizer.encode(text, allowed_special="all")
+    assert got == want, f"the loaded tokenizer encodes {text!r} as {got}, the saved one as {want}"
+
+
+def test_save_refuses_two_ids_with_the_same_bytes(tmp_path):
+    tokenizer = RegexTokenizer()
+    tokenizer.train("hi hi hi hi", vocab_size=257)  # the merge (h, i) -> 256 is the token "hi"
+    tokenizer.register_special_tokens({"hi": 300})  # and the special token 300 is "hi" too
+    with raises_value_error("hi", "save() should raise a ValueError naming 'hi': ids 256 and 300 are both 'hi', which vocab.json cannot tell apart (one would silently be lost)"):
+        tokenizer.save(tmp_path)
+
+
+def test_load_files_with_special_tokens_first(data_dir, tmp_path):
+    """Files in GPT-2's format from another tool: special tokens before the bytes, shuffled byte ids, a gap."""
+    import tiktoken
+
+    stand_in = bytes_to_unicode()
+    byte_of = {ch: b for b, ch in stand_in.items()}
+    merges = (data_dir / "gpt2" / "merges.txt").read_text(encoding="utf-8").splitlines()[:300]  # GPT-2's first merges
+    order = list(range(256))
+    random.Random(1).shuffle(order)
+    vocab = {"<pad>": 0, "<s>": 1} | {stand_in[b]: 2 + k for k, b in enumerate(order)}
+    vocab |= {line.replace(" ", ""): 258 + rank for rank, line in enumerate(merges)}
+    vocab["<|endoftext|>"] = 600
+    specials = {"<pad>": 0, "<s>": 1, "<|endoftext|>": 600}
+    ranks = {bytes(byte_of[ch] for ch in token): idx for token, idx in vocab.items() if token not in specials}
+    oracle = tiktoken.Encoding(name="other_tool", pat_str=GPT2_SPLIT_PATTERN, mergeable_ranks=ranks, special_tokens=specials)
+    text = (data_dir / "tinyshakespeare.txt").read_text(encoding="utf-8")[:3000] + "<s>naïve 😀<|endoftext|><pad>"
+    for header in ("", "#version: 0.2\n"):
+        folder = tmp_path / f"files{len(header)}"
+        folder.mkdir()
+        (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+        (folder / "merges.txt").write_text(header + "\n".join(merges) + "\n", encoding="utf-8")
+        tokenizer = RegexTokenizer.load(folder)
+        assert tokenizer.special_tokens == specials, (
+            f"special tokens {tokenizer.special_tokens}, expected {specials}: an id that is neither a byte nor a merge "
+            "is special, even before the bytes or after a gap (not just 'the ids after the last merge'); and a "
+            "merge's id is vocab.json's id of the merged token, vocab[left + right], not 256 + its line number"
+        )
+        got, want = tokenizer.encode(text, allowed_special="all"), oracle.encode(text, allowed_special="all")
+        assert got == want, (
+            f"loading files whose merges have ids 258.. ({'with' if header else 'without'} a #version line): "
+            f"{first_difference(got, want)}. A merge's id is vocab.json's id of the merged token, vocab[left + right], "
+            "not 256 + its line number; each byte's id is vocab.json's id of its stand-in"
+        )
+        assert tokenizer.decode(got) == text, "decode(encode(text)) should give the text back"
+
+
+def test_save_reproduces_gpt2_files(data_dir, tmp_path):
+    gpt2(data_dir).save(tmp_path)
+    got = json.loads((tmp_path / "vocab.json").read_text(encoding="utf-8"))
+    want = json.loads((data_dir / "gpt2" / "vocab.json").read_text(encoding="utf-8"))
+    wrong = [(token, idx, want.get(token)) for token, idx in got.items() if want.get(token) != idx][:3]
+    assert got == want, (
+        f"saving GPT-2 writes a vocab.json that differs from GPT-2's own, e.g. (token, your id, GPT-2's id): {wrong}. "
+        "Write each id's BYTES (self.vocab[idx]) through bytes_to_unicode: GPT-2's id 0 is '!', not byte 0"
+    )
+    got = [line for line in (tmp_path / "merges.txt").read_text(encoding="utf-8").splitlines() if not line.startswith("#version")]
+    want = (data_dir / "gpt2" / "merges.txt").read_text(encoding="utf-8").splitlines()
+    i = next((k for k, (g, w) in enumerate(zip(got, want)) if g != w), min(len(got), len(want)))
+    assert got == want, f"saving GPT-2 writes merges.txt line {i + 1} as {got[i:i + 1]}, GPT-2's is {want[i:i + 1]} ({len(got)} vs {len(want)} merges)"
+
+
+def test_basic_tokenizer_loads_gpt2(data_dir, tmp_path):
+    """GPT-2's bytes (id 0 is "!") and its first 300 merges: small files, so loading them is quick."""
+    import tiktoken
+
+    byte_of = {ch: b for b, ch in bytes_to_unicode().items()}
+    vocab = json.loads((data_dir / "gpt2" / "vocab.json").read_text(encoding="utf-8"))
+    vocab = {token: idx for token, idx in vocab.items() if idx < 256 + 300}
+    merges = (data_dir / "gpt2" / "merges.txt").read_text(encoding="utf-8").splitlines()[:300]
+    (tmp_path / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    (tmp_path / "merges.txt").write_text("\n".join(merges) + "\n", encoding="utf-8")
+    ranks = {bytes(byte_of[ch] for ch in token): idx for token, idx in vocab.items()}
+    oracle = tiktoken.Encoding(name="gpt2_300", pat_str=GPT2_SPLIT_PATTERN, mergeable_ranks=ranks, special_tokens={})
+    tokenizer = BasicTokenizer.load(tmp_path)
+    assert isinstance(tokenizer, BasicTokenizer), f"BasicTokenizer.load should return a BasicTokenizer, got {type(tokenizer).__name__}"
+    for word in ["!", "Hello", " world", "'s", " naïve", "😀", "   ", " 12345", " Shakespeare", "\n\n", " the"]:
+        got, want = tokenizer.encode(word), oracle.encode_ordinary(word)
+        assert got == want, (
+            f"BasicTokenizer loaded from GPT-2's files encodes {word!r} as {got}, tiktoken as {want}: map each byte "
+            "through self.byte_to_id before merging (GPT-2's '!' is id 0, not 33)"
+        )
+
+
+def test_gpt2_matches_tiktoken_on_any_text(data_dir):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from .test_05_encode import any_text
+
+    tokenizer, oracle = gpt2(data_dir), gpt2_tiktoken(data_dir)
+    tokenizer.decode(tokenizer.encode("warm up"))  # on a stub, fail here rather than inside hypothesis
+
+    @settings(max_examples=50)
+    @given(st.lists(st.one_of(any_text(), st.just("<|endoftext|>")), max_size=3).map("".join), st.integers(0, 20))
+    def same_as_tiktoken(text, start):
+        got, want = tokenizer.encode(text, allowed_special="all"), oracle.encode(text, allowed_special="all")
+        assert got == want, f"GPT-2 encodes {text!r} as {got}, tiktoken as {want}"
+        got, want = tokenizer.decode(want[start:]), oracle.decode(want[start:], errors="replace")
+        assert got == want, (
+            f"decode({want[start:]}) gave {got!r}, tiktoken gives {want!r}: the ids may start inside a character; "
+            "join all the bytes first, then decode once with errors='replace'"
+        )
+
+    same_as_tiktoken()

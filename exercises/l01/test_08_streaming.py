@@ -4,12 +4,12 @@
 exactly ``encode("".join(chunks))`` however the text is cut: in the middle of a word ("hel" + "lo"), of a
 whitespace run, of a contraction ("'l" + "l"), or of a special token ("<|endof" + "text|>").
 """
-import tracemalloc
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
+from ..spec_helpers import in_the_learners_process, stream_count_and_peak
 from .bpe import RegexTokenizer
 
 EOT, DOUBLE = "<|endoftext|>", "<|endoftext|><|endoftext|>"
@@ -114,19 +114,56 @@ def test_encode_iterable_memory_stays_bounded(data_dir):
     repeats = 4
     want_count = len(tokenizer.encode("".join(lines * repeats)))  # also fills the cache of pre-tokens
 
-    def stream():
-        for _ in range(repeats):
-            yield from lines
-
-    tracemalloc.start()
-    try:
-        count = sum(1 for _ in tokenizer.encode_iterable(stream()))
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    count, peak = in_the_learners_process(stream_count_and_peak, tokenizer.encode_iterable, lines, repeats)
     total = sum(map(len, lines)) * repeats
     assert count == want_count, f"encode_iterable gave {count} ids, expected {want_count}"
     assert peak < 64 * 1024, (
         f"encoding {total:,} characters as a stream peaked at {peak:,} bytes of new memory (limit 64 KiB): "
         "keep only the unsettled tail of the text, and yield ids instead of collecting them"
     )
+
+
+def test_encode_iterable_follows_the_special_token_rules(data_dir):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from .test_07_gpt2_format import gpt2_tiktoken
+
+    tokenizer, oracle = gpt2(data_dir), gpt2_tiktoken(data_dir)
+    list(tokenizer.encode_iterable(["warm up"]))  # on a stub, fail here rather than inside hypothesis
+    pieces = st.sampled_from([EOT, "<|endof", "text|>", "<|unknown|>", "'ll", " ", "  ", "\n", "a", " bc", "😀", "9"])
+    rules = [  # (allowed_special, disallowed_special)
+        ("all", "all"), (frozenset(), "all"), ({EOT}, "all"), ([EOT], ()), (frozenset(), ()), ("all", ()),
+        (frozenset(), [EOT]), (frozenset(), {"<|unknown|>"}), ({EOT}, {EOT}),
+    ]
+
+    @settings(max_examples=40)
+    @given(st.lists(pieces, max_size=12).map("".join), st.lists(st.integers(0, 100), max_size=5))
+    def same_as_tiktoken(text, cuts):
+        cuts = sorted(min(c, len(text)) for c in cuts)
+        chunks = [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)])]
+        for allowed, disallowed in rules:
+            try:
+                want = oracle.encode(
+                    text,
+                    allowed_special=allowed if allowed == "all" else frozenset(allowed),
+                    disallowed_special=disallowed if disallowed == "all" else frozenset(disallowed),
+                )
+            except ValueError:
+                want = "ValueError"
+            try:
+                got = list(tokenizer.encode_iterable(chunks, allowed_special=allowed, disallowed_special=disallowed))
+            except ValueError:
+                got = "ValueError"
+            except NotImplementedError:
+                raise
+            except Exception as exc:  # a KeyError or TypeError is a wrong answer too: say which rule it broke
+                got = f"{type(exc).__name__}: {exc}"
+            assert got == want, (
+                f"encode_iterable({chunks}, allowed_special={allowed!r}, disallowed_special={disallowed!r}) gave {got}, "
+                f"tiktoken's encode of the joined text gives {want}: resolve the arguments as encode does, treat as "
+                "special only the ALLOWED tokens, look for disallowed ones in the buffer (a chunk may cut one), and "
+                "pass the same rules to the final encode of what is left"
+            )
+
+    same_as_tiktoken()

@@ -56,7 +56,7 @@ def bytes_to_text(ids: Iterable[int]) -> str:
     """Read bytes (ints in 0..255) as UTF-8; a sequence that is not valid UTF-8 becomes U+FFFD, never an error.
 
     Token ids can cut a character in half (GPT-2 has tokens that hold the first byte of an emoji), so a
-    decoder must not crash on them.
+    decoder must not crash on them. Decode all the bytes at once: Python's codec decides how many U+FFFD.
 
     >>> bytes_to_text([104, 195, 169, 33])
     'hé!'
@@ -73,7 +73,7 @@ def bytes_to_text(ids: Iterable[int]) -> str:
 
 
 def get_stats(ids: list[int], counts: dict[tuple[int, int], int] | None = None) -> dict[tuple[int, int], int]:
-    """Count adjacent pairs, overlapping ones included; add into ``counts`` when given.
+    """Count adjacent pairs, overlapping ones included; add into ``counts`` when given (even empty), and return it.
 
     >>> get_stats([1, 2, 3, 1, 2])
     {(1, 2): 2, (2, 3): 1, (3, 1): 1}
@@ -323,7 +323,9 @@ class Tokenizer:
     def register_special_tokens(self, special_tokens: dict[str, int]) -> None:
         """Add special tokens, e.g. ``{"<|endoftext|>": 50256}``: each is one id, never split or merged.
 
-        Raises ValueError for an empty token or an id already used by another token.
+        Those registered before stay; the tokenizer keeps its own copy (the caller's dict may change later).
+        Registering a token again with the same id is fine. Raises ValueError for an empty token or an id
+        already used by another token (a byte, a merge, another special token, or two in the same call).
         """
         ### BEGIN SOLUTION
         if len(set(special_tokens.values())) < len(special_tokens):
@@ -340,6 +342,8 @@ class Tokenizer:
     def decode(self, ids: Iterable[int]) -> str:
         """Token ids -> text. Bytes that are not valid UTF-8 become U+FFFD; an unknown id is a ValueError.
 
+        The ids may start or end inside a character: join the bytes of all the tokens, then decode once.
+
         >>> BasicTokenizer().decode([104, 105])
         'hi'
         """
@@ -354,7 +358,8 @@ class Tokenizer:
     def save(self, directory: str | Path) -> None:
         """Write ``vocab.json`` and ``merges.txt`` in GPT-2's own format into ``directory`` (created if needed).
 
-        vocab.json: {token written with bytes_to_unicode: id}; special tokens are written as they are.
+        vocab.json: {token written with bytes_to_unicode: id}, each id's bytes written (GPT-2's id 0 is "!");
+        special tokens are written as they are ("<|im start|>" keeps its space).
         merges.txt: "#version: 0.2", then one merge a line in rank order, "left right" (e.g. "Ġ t").
         Raises ValueError if two ids stand for the same bytes (the format cannot tell them apart).
         """
@@ -384,7 +389,9 @@ class Tokenizer:
         """Read ``vocab.json`` and ``merges.txt`` (GPT-2's format, the ``#version`` line optional).
 
         Base tokens need not be in byte order (GPT-2 gives "!" id 0): keep each byte's id in ``byte_to_id``.
-        A vocab entry that is neither a byte nor a merge is a special token ("<|endoftext|>" in GPT-2).
+        A merge's id is vocab.json's id of the merged token (not 256 + its line). A vocab entry that is neither
+        a byte nor a merge is a special token, wherever its id is ("<|endoftext|>" in GPT-2, last; other tools
+        put theirs first).
 
         >>> gpt2 = RegexTokenizer.load("data/gpt2")
         >>> gpt2.encode("Hello world")
@@ -420,10 +427,11 @@ class BasicTokenizer(Tokenizer):
     """BPE straight on the bytes of the whole text: no pre-tokenization (minbpe's basic.py)."""
 
     def train(self, text: str, vocab_size: int, verbose: bool = False) -> None:
-        """Learn ``vocab_size - 256`` merges from ``text`` (fewer if the text runs out of pairs).
+        """Learn ``vocab_size - 256`` merges from ``text`` (fewer if the text runs out of pairs; none if empty).
 
         Each step counts all pairs (get_stats), merges the most frequent one (most_frequent_pair) into the
-        next id, and remembers it in ``merges``; finally ``vocab`` is rebuilt.
+        next id, and remembers it in ``merges``; finally ``vocab`` is rebuilt. Training again starts afresh:
+        the merges learned before are forgotten. ``verbose`` prints each merge; it changes nothing else.
 
         >>> tokenizer = BasicTokenizer()
         >>> tokenizer.train("aaabdaaabac", vocab_size=259)  # aa -> 256, then ab -> 257, then (256, 257) -> 258
@@ -461,6 +469,8 @@ class BasicTokenizer(Tokenizer):
 class RegexTokenizer(Tokenizer):
     """BPE on pre-tokens: the text is first split by a regex (GPT-2's by default) and merges never cross
     two pre-tokens, so " dog" and "." stay apart in " dog." (minbpe's regex.py, tiktoken's behaviour).
+
+    ``pattern`` is the pre-tokenizer: training and encoding both split with it (``self.compiled_pattern``).
     """
 
     def __init__(self, pattern: str = GPT2_SPLIT_PATTERN) -> None:
@@ -469,10 +479,11 @@ class RegexTokenizer(Tokenizer):
         self.compiled_pattern = regex.compile(pattern)
 
     def train(self, text: str, vocab_size: int, verbose: bool = False) -> None:
-        """Learn ``vocab_size - 256`` merges from the pre-tokens of ``text``.
+        """Learn ``vocab_size - 256`` merges from the pre-tokens of ``text`` (split with ``self.pattern``).
 
         Count each distinct pre-token once, weighted by how often it occurs (" the" 27,000 times is one
-        entry with count 27,000), and hand those counts to ``train_merges``.
+        entry with count 27,000), and hand those counts to ``train_merges``. As in BasicTokenizer.train,
+        training again replaces the merges, and ``verbose`` only prints.
 
         >>> tokenizer = RegexTokenizer()
         >>> tokenizer.train("hug hug pug", vocab_size=257)  # pre-tokens "hug", " hug", " pug": "ug" 3 times
@@ -492,6 +503,8 @@ class RegexTokenizer(Tokenizer):
         """The ids of one pre-token: its bytes' ids, merged by rank (``apply_merges``), remembered in a cache.
 
         Text repeats the same words over and over, so after the first " the" the rest cost a dict lookup.
+        Use ``self._cache``: ``_build_vocab`` empties it whenever the merges change (training again, loading),
+        so no encoding from old merges survives. Encoding the same text twice gives the same ids.
         """
         ### BEGIN SOLUTION
         ids = self._cache.get(chunk)
@@ -521,8 +534,10 @@ class RegexTokenizer(Tokenizer):
     ) -> tuple[set[str], set[str]]:
         """Resolve tiktoken's arguments to (special tokens to encode as such, strings that raise if present).
 
-        ``"all"`` for allowed means every registered special token; ``"all"`` for disallowed means every
-        registered one that is not allowed. A special token in neither set is encoded as ordinary text.
+        ``"all"`` for allowed means every registered special token; otherwise any iterable of names (a set, a
+        list, a tuple), of which only the registered ones count. ``"all"`` for disallowed means every registered
+        one that is not allowed; otherwise exactly the strings given, registered or not, even allowed ones
+        (tiktoken's rule). A special token in neither set is encoded as ordinary text.
         """
         ### BEGIN SOLUTION
         registered = set(self.special_tokens)
@@ -540,8 +555,9 @@ class RegexTokenizer(Tokenizer):
     ) -> list[int]:
         """Text -> ids with tiktoken's rules for special tokens.
 
-        - a disallowed special token present in the text raises ValueError naming it (by default every
-          registered special token is disallowed: text from users must not smuggle in "<|endoftext|>");
+        - a disallowed special token present anywhere in the text raises ValueError naming it, even inside an
+          allowed one (by default every registered special token is disallowed: text from users must not
+          smuggle in "<|endoftext|>");
         - an allowed one becomes its single id, never split or merged; where two overlap, the longest wins;
         - one neither allowed nor disallowed is encoded as ordinary text.
 

@@ -1,11 +1,6 @@
 """Disallowed special tokens are not checked: text holding "<|endoftext|>" is encoded instead of raising."""
 TARGET = "bpe.py"
-
-_reference_encode = RegexTokenizer.encode
-
-
-def encode(self, text, *, allowed_special=frozenset(), disallowed_special="all"):
-    return _reference_encode(self, text, allowed_special=allowed_special, disallowed_special=())
-
-
-RegexTokenizer.encode = encode
+REPLACE = {
+    "        if disallowed:\n            found = regex.search(special_token_pattern(disallowed), text)\n"
+    "            if found:\n                raise disallowed_special_error(found.group())\n": "",
+}

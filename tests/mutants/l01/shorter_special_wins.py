@@ -1,7 +1,3 @@
 """Overlapping special tokens: the shorter one is tried first and wins."""
 TARGET = "bpe.py"
-
-
-def special_token_pattern(tokens):
-    shortest_first = sorted(tokens, key=len)
-    return "(" + "|".join(regex.escape(token) for token in shortest_first) + ")"
+REPLACE = {"    longest_first = sorted(tokens, key=len, reverse=True)\n": "    longest_first = sorted(tokens, key=len)\n"}

@@ -1,9 +1,3 @@
-"""Streaming that is not streaming: it joins all the chunks first (not lazy, memory grows with the input)."""
+"""Streaming that is not streaming: it keeps all the chunks and encodes them at the end (not lazy, memory grows with the input)."""
 TARGET = "bpe.py"
-
-
-def encode_iterable(self, lines, *, allowed_special=frozenset(), disallowed_special="all"):
-    yield from self.encode("".join(lines), allowed_special=allowed_special, disallowed_special=disallowed_special)
-
-
-RegexTokenizer.encode_iterable = encode_iterable
+REPLACE = {"            ids, buffer = self._encode_settled(buffer, allowed_regex, longest)\n            yield from ids\n": ""}
