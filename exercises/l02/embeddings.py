@@ -14,8 +14,8 @@ from torch import nn
 class TokenEmbedding(nn.Module):
     """A lookup table: token id i -> row i of ``weight`` (vocab_size, d_model).
 
-    Equal to ``F.embedding(ids, weight)``; in the backward pass only the rows that were looked up get a
-    gradient (a row used twice gets the sum).
+    Equal to ``F.embedding(ids, weight)``, values and gradients: in the backward pass only the rows that
+    were looked up get a gradient, and a row used several times (a padding id, say) gets the sum.
 
     >>> emb = TokenEmbedding(vocab_size=10, d_model=4)
     >>> emb(torch.tensor([[1, 2, 2]])).shape            # (B, T) -> (B, T, d_model)
@@ -29,9 +29,11 @@ class TokenEmbedding(nn.Module):
         self.weight = nn.Parameter(torch.randn(vocab_size, d_model) * 0.02)  # GPT-2's init: normal(0, 0.02)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        """ids: integer tensor of any shape (e.g. (B, T)) with values in [0, vocab_size).
+        """ids: a tensor of any integer dtype (int64, int32, uint8, ...) and any shape ((B, T), (T,), (B, 0)
+        when there are no tokens, ...) with values in [0, vocab_size).
 
-        Returns (*ids.shape, d_model). ValueError for a non-integer dtype or an id out of range.
+        Returns (*ids.shape, d_model), in weight's dtype. ValueError naming the dtype for float, bool or
+        complex ids, and naming the values for an id out of range.
         """
         raise NotImplementedError('L02 TokenEmbedding.forward() is not implemented yet: write it in exercises/l02/embeddings.py (stuck? run: llmfs hint L02)')
 
@@ -44,7 +46,9 @@ def sinusoidal_positional_encoding(max_len: int, d_model: int) -> torch.Tensor:
 
     Pair i is a point turning on a circle at its own frequency, so PE[p + k] is PE[p] with every pair
     rotated by a fixed angle: a linear function of PE[p] that does not depend on p.
-    ValueError for an odd d_model.
+    Returned in float32 (the default dtype), every entry within float32 rounding of the exact value at
+    every position, thousands included: in float32, p / 10000^(2i / d_model) is off by ~1e-3 at p = 10000.
+    max_len may be 0 (an empty table). ValueError for an odd d_model.
 
     >>> sinusoidal_positional_encoding(max_len=3, d_model=4)[0]
     tensor([0., 1., 0., 1.])
@@ -66,10 +70,10 @@ class LearnedPositionalEmbedding(nn.Module):
         self.weight = nn.Parameter(torch.randn(max_len, d_model) * 0.02)
 
     def forward(self, seq_len: int) -> torch.Tensor:
-        """The vectors of positions 0 .. seq_len - 1: (seq_len, d_model).
+        """The vectors of positions 0 .. seq_len - 1: (seq_len, d_model); seq_len = 0 gives (0, d_model).
 
         ValueError naming seq_len and max_len when seq_len > max_len (the model has no vector for
-        those positions).
+        those positions) or seq_len < 0.
         """
         raise NotImplementedError('L02 LearnedPositionalEmbedding.forward() is not implemented yet: write it in exercises/l02/embeddings.py (stuck? run: llmfs hint L02)')
 
@@ -98,9 +102,11 @@ class InputEmbedding(nn.Module):
             raise ValueError(f"positional must be 'learned' or 'sinusoidal', got {positional!r}")
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        """ids: (B, T) (or any shape ending in T) -> (B, T, d_model) = token vectors + position vectors.
+        """ids: (B, T), or any shape ending in T ((T,), (A, B, T)), any integer dtype
+        -> (*ids.shape, d_model) = token vectors + the vectors of positions 0 .. T - 1.
 
-        ValueError naming T and max_len when T > max_len.
+        Gradients reach the token table and (learned) the position table. ValueError naming T and
+        max_len when T > max_len.
         """
         raise NotImplementedError('L02 InputEmbedding.forward() is not implemented yet: write it in exercises/l02/embeddings.py (stuck? run: llmfs hint L02)')
 
@@ -109,7 +115,8 @@ def rope_cache(head_dim: int, max_len: int, base: float = 10000.0) -> tuple[torc
     """cos and sin of the RoPE angles m * theta_i, theta_i = base^(-2i / head_dim): each (max_len, head_dim // 2).
 
     Row m holds the angles by which position m rotates each of the head_dim // 2 pairs of a query or key.
-    ValueError for an odd head_dim.
+    Both in float32 (the default dtype), within float32 rounding of the exact values at every position,
+    thousands included (in float32, m * theta_i is off by ~1e-3 at m = 10000). ValueError for an odd head_dim.
 
     >>> cos, sin = rope_cache(head_dim=8, max_len=16)
     >>> cos.shape, sin.shape
@@ -122,7 +129,8 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     """Rotate each interleaved pair (x[..., 2i], x[..., 2i+1]) of the token at position t by angle t * theta_i.
 
     x: (..., T, head_dim), e.g. queries (B, n_head, T, head_dim); cos, sin: (max_len, head_dim // 2) from
-    ``rope_cache`` with max_len >= T (only the first T rows are used). Returns the same shape as x.
+    ``rope_cache`` (whatever its base) with max_len >= T (only the first T rows are used; ValueError naming T
+    when max_len < T). Returns the same shape and dtype as x (a bfloat16 x gives bfloat16).
     As complex numbers, pair i becomes (x_2i + i x_2i+1) * e^(i t theta_i) (the RoFormer paper).
 
     >>> cos, sin = rope_cache(head_dim=4, max_len=8)

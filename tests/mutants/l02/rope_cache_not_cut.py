@@ -1,8 +1,7 @@
 """The RoPE cache is not cut to the sequence length: works only when max_len == T."""
 TARGET = "embeddings.py"
-
-
-def apply_rope(x, cos, sin):
-    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
-    x_even, x_odd = x[..., 0::2], x[..., 1::2]
-    return torch.stack((x_even * cos - x_odd * sin, x_even * sin + x_odd * cos), dim=-1).flatten(-2)
+REPLACE = {
+    "    if seq_len > cos.size(0):\n"
+    "        raise ValueError(f\"sequence length {seq_len} is longer than the RoPE cache ({cos.size(0)} positions)\")\n": "",
+    "    cos, sin = cos[:seq_len].to(x.dtype), sin[:seq_len].to(x.dtype)": "    cos, sin = cos.to(x.dtype), sin.to(x.dtype)",
+}
