@@ -21,11 +21,12 @@ def softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """Numerically stable softmax along ``dim``: exp(x - max) / sum(exp(x - max)).
 
     Subtracting the max changes nothing mathematically (it cancels in the ratio) but keeps exp() from
-    overflowing: the largest exponent becomes exp(0) = 1. A slice that is entirely -inf (a query that
-    may attend to nothing) gives zeros, not NaN.
+    overflowing: the largest exponent becomes exp(0) = 1, for logits of any size. A slice that is entirely
+    -inf (a query that may attend to nothing) gives zeros, not NaN, and sends back zero gradient, not NaN.
 
-    x: any shape, floating point. Returns a tensor of the same shape whose slices along ``dim`` sum to 1
-    (or are all zero).
+    x: floating point (float64, float32, bfloat16), one or more dims, not empty along ``dim``. Returns a
+    tensor of the same shape and dtype whose slices along ``dim`` sum to 1 (or are all zero), equal to
+    ``torch.softmax`` elsewhere, gradients included.
 
     >>> softmax(torch.tensor([1000.0, 1000.0]))
     tensor([0.5000, 0.5000])
@@ -43,11 +44,14 @@ def scaled_dot_product_attention(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """softmax(q k^T / sqrt(d_k)) v, returning the output and the attention weights.
 
-    q: (..., T_q, d_k)   k: (..., T_k, d_k)   v: (..., T_k, d_v)
-    mask: bool, broadcastable to (..., T_q, T_k); True = the query may attend to that key. None = all.
-    dropout_p, training: dropout on the weights, only when ``training`` is True.
-    Returns (out (..., T_q, d_v), weights (..., T_q, T_k)); each row of weights sums to 1 (0 for a
-    query that may attend to nothing). Uses this lesson's ``softmax``.
+    q: (..., T_q, d_k)   k: (..., T_k, d_k)   v: (..., T_k, d_v), where ... is any number of leading dims
+    (none included); float32 or float64, and out and weights have that dtype.
+    mask: bool, broadcastable to (..., T_q, T_k), e.g. (T_q, T_k), (B, 1, 1, T_k), (B, H, T_q, T_k);
+    True = the query may attend to that key. None = all.
+    dropout_p, training: only when ``training`` is True, each weight (after the softmax) is zeroed with
+    probability ``dropout_p``, independently, and the others are divided by 1 - dropout_p (F.dropout).
+    Returns (out (..., T_q, d_v), weights (..., T_q, T_k)): the weights that multiplied v (after dropout);
+    without dropout each row sums to 1 (0 for a query that may attend to nothing).
 
     >>> q = k = v = torch.eye(2).unsqueeze(0)            # (1, 2, 2)
     >>> out, w = scaled_dot_product_attention(q, k, v)
@@ -83,7 +87,7 @@ class SelfAttention(nn.Module):
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor | None = None, return_weights: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """x: (B, T, d_model), mask: bool broadcastable to (B, T, T) or None.
+        """x: (B, T, d_model); mask: bool broadcastable to (B, T, T), e.g. (T, T), (B, 1, T) or (B, T, T), or None.
 
         Returns out (B, T, d_head), or (out, weights (B, T, T)) when ``return_weights`` is True.
         """

@@ -20,8 +20,9 @@ from ..l03.attention import scaled_dot_product_attention
 def split_heads(x: torch.Tensor, n_head: int) -> torch.Tensor:
     """(B, T, C) -> (B, n_head, T, C // n_head): head h gets channels [h * D, (h + 1) * D).
 
-    A reshape, no loops, no copies. The transpose puts the heads next to the batch so that attention,
-    which works on the last two dims, sees one (T, D) sequence per (batch, head).
+    A view and a transpose are enough (no loop). The transpose puts the heads next to the batch so that
+    attention, which works on the last two dims, sees one (T, D) sequence per (batch, head). Keeps the
+    dtype. Raises ValueError naming C and n_head when n_head does not divide C.
 
     >>> split_heads(torch.zeros(2, 5, 12), n_head=3).shape
     torch.Size([2, 3, 5, 4])
@@ -43,8 +44,8 @@ class MultiHeadAttention(nn.Module):
     """n_head attention heads in parallel, with a fused QKV projection and an output projection.
 
     Parameters (GPT-2 names): ``c_attn`` nn.Linear(d_model, 3 * d_model), output columns [q | k | v];
-    ``c_proj`` nn.Linear(d_model, d_model). Dropout: ``attn_dropout`` on the attention weights,
-    ``resid_dropout`` on the output.
+    ``c_proj`` nn.Linear(d_model, d_model); ``bias`` applies to both. Dropout (probability ``dropout``, 0 = off,
+    only in train mode): ``attn_dropout`` on the attention weights, ``resid_dropout`` on the output of c_proj.
 
     >>> mha = MultiHeadAttention(d_model=12, n_head=3)
     >>> mha(torch.randn(2, 5, 12)).shape                 # (B, T, C) -> (B, T, C)
@@ -65,9 +66,11 @@ class MultiHeadAttention(nn.Module):
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor | None = None, return_weights: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """x: (B, T, C); mask: bool broadcastable to (B, n_head, T, T), True = may attend.
+        """x: (B, T, C); mask: bool broadcastable to (B, n_head, T, T), True = may attend, e.g. (T, T),
+        (B, 1, 1, T), (n_head, T, T) or (B, n_head, T, T); None = all.
 
-        Returns (B, T, C), or (out, weights (B, n_head, T, T)) when ``return_weights`` is True.
+        Returns (B, T, C), or (out, weights (B, n_head, T, T)) when ``return_weights`` is True: each head's
+        attention weights, those that multiplied v (after attention dropout in train mode).
         """
         raise NotImplementedError('L04 MultiHeadAttention.forward() is not implemented yet: write it in exercises/l04/multihead.py (stuck? run: llmfs hint L04)')
 

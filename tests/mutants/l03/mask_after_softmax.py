@@ -1,13 +1,10 @@
 """Mask applied to the weights after the softmax: masked keys get 0 but the rows no longer sum to 1."""
 TARGET = "attention.py"
-
-
-def scaled_dot_product_attention(q, k, v, mask=None, dropout_p=0.0, training=False):
-    if mask is not None and mask.dtype != torch.bool:  # the given checks, kept
-        raise ValueError(f"mask must be a bool tensor (True = may attend), got dtype {mask.dtype}")
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
-    weights = softmax(scores, dim=-1)
-    if mask is not None:
-        weights = weights.masked_fill(~mask, 0.0)
-    weights = F.dropout(weights, p=dropout_p, training=training)
-    return weights @ v, weights
+REPLACE = {
+    "    if mask is not None:\n"
+    "        scores = scores.masked_fill(~mask, float(\"-inf\"))\n"
+    "    weights = softmax(scores, dim=-1)\n":
+    "    weights = softmax(scores, dim=-1)\n"
+    "    if mask is not None:\n"
+    "        weights = weights.masked_fill(~mask, 0.0)\n",
+}

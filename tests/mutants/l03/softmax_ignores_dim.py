@@ -1,8 +1,8 @@
 """Softmax always over the last dim, whatever dim it is given."""
 TARGET = "attention.py"
-
-_softmax_last = softmax
-
-
-def softmax(x, dim=-1):
-    return _softmax_last(x, dim=-1)
+REPLACE = {
+    '    x_max = x.amax(dim=dim, keepdim=True)\n':
+    '    x_max = x.amax(dim=-1, keepdim=True)\n',
+    '    total = exps.sum(dim=dim, keepdim=True)\n':
+    '    total = exps.sum(dim=-1, keepdim=True)\n',
+}

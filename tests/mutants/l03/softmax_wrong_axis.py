@@ -1,13 +1,6 @@
 """Softmax over the queries (dim=-2) instead of over the keys (dim=-1)."""
 TARGET = "attention.py"
-
-
-def scaled_dot_product_attention(q, k, v, mask=None, dropout_p=0.0, training=False):
-    if mask is not None and mask.dtype != torch.bool:  # the given checks, kept
-        raise ValueError(f"mask must be a bool tensor (True = may attend), got dtype {mask.dtype}")
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
-    if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))
-    weights = softmax(scores, dim=-2)
-    weights = F.dropout(weights, p=dropout_p, training=training)
-    return weights @ v, weights
+REPLACE = {
+    '    weights = softmax(scores, dim=-1)\n':
+    '    weights = softmax(scores, dim=-2)\n',
+}

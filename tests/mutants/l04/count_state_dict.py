@@ -1,6 +1,6 @@
 """Parameters counted from the state dict: buffers counted, tied weights counted twice, frozen ones too."""
 TARGET = "multihead.py"
-
-
-def count_parameters(module, trainable_only=True):
-    return sum(t.numel() for t in module.state_dict().values())
+REPLACE = {
+    '    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)\n':
+    '    return sum(t.numel() for t in module.state_dict().values())\n',
+}

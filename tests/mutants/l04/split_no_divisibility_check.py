@@ -1,7 +1,6 @@
 """split_heads does not check that n_head divides C: the learner gets a cryptic view error."""
 TARGET = "multihead.py"
-
-
-def split_heads(x, n_head):
-    B, T, C = x.shape
-    return x.view(B, T, n_head, C // n_head).transpose(1, 2)
+REPLACE = {
+    "    if C % n_head != 0:\n"
+    "        raise ValueError(f\"the channel dim ({C}) must be divisible by n_head ({n_head})\")\n": "",
+}
