@@ -132,7 +132,7 @@ def _run_lesson(course: Course, submission: Submission, lesson: Lesson, mode: st
         (tree / "data").symlink_to(data, target_is_directory=True)  # paths a spec hands the learner's code resolve there too
         os.chmod(tree, 0o711)
         os.chmod(tree / "exercises", 0o700)
-        learner_tree = build_learner_tree(scratch / "child", sources=child_sources, lessons=course.lessons, data=data)
+        learner_tree = build_learner_tree(scratch / "child", sources=child_sources, lessons=course.lessons, data=data, course_root=course.root)
         return run_specs(
             tree, [f"exercises/{lesson.package}"], spec_timeout=settings.spec_timeout, total_timeout=settings.run_timeout,
             threads=1, sandbox=settings.sandbox, learner_tree=learner_tree, hide=[course.root],

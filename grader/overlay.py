@@ -76,7 +76,9 @@ def reference_sources(course_root: Path = COURSE_ROOT, packages: Iterable[str] |
     }
 
 
-def build_learner_tree(dest: Path, *, sources: Mapping[str, Path], lessons: Iterable[Lesson], data: Path) -> Path:
+def build_learner_tree(
+    dest: Path, *, sources: Mapping[str, Path], lessons: Iterable[Lesson], data: Path, course_root: Path = COURSE_ROOT
+) -> Path:
     """The sandboxed child's tree: the ``exercises`` package with implementation modules only, and ``data``.
 
     No specs, manifests, notebooks or READMEs, and of the reference only what ``sources`` names (the lessons a
@@ -85,6 +87,9 @@ def build_learner_tree(dest: Path, *, sources: Mapping[str, Path], lessons: Iter
     package_root = dest / "exercises"
     package_root.mkdir(parents=True)
     (package_root / "__init__.py").write_text("")
+    helpers = course_root / "exercises" / "spec_helpers.py"
+    if helpers.is_file():  # measuring helpers that specs run beside the learner's code (public course code)
+        shutil.copyfile(helpers, package_root / "spec_helpers.py")
     for lesson in lessons:
         (package_root / lesson.package).mkdir()
         (package_root / lesson.package / "__init__.py").write_text("")
