@@ -455,7 +455,11 @@ def _fail_type(what: str):
     raise ProtocolError(f"a {what} that is not a tensor")
 
 
-_ANCHOR = torch.zeros((), requires_grad=True)  # gives a bridge a grad-requiring input when the caller sent none
+_ANCHOR = torch.zeros((), requires_grad=True)
+
+# The channel's own tensor work ignores __torch_function__ modes and subclasses: a mode the learner's code
+# entered (to make every comparison True) must not garble the messages that carry its own results.
+_plain_torch = torch._C.DisableTorchFunction  # gives a bridge a grad-requiring input when the caller sent none
 
 
 # --------------------------------------------------------------------------------------------- the peer
@@ -866,6 +870,10 @@ class Peer:
     # ----------------------------------------------------------------- requests
 
     def send(self, kind: str, build: Callable[[list[bytes]], dict]) -> None:
+        with _plain_torch():
+            self._send(kind, build)
+
+    def _send(self, kind: str, build: Callable[[list[bytes]], dict]) -> None:
         blobs: list[bytes] = []
         message = build(blobs)
         message["k"] = kind
@@ -891,7 +899,8 @@ class Peer:
             bridged: list[int] = []
             self._lent = containers
             try:
-                value = self.decode(message.get("value"), blobs, bridged)
+                with _plain_torch():
+                    value = self.decode(message.get("value"), blobs, bridged)
             finally:
                 self._lent = {}
             if bridged:
@@ -935,6 +944,10 @@ class Peer:
         return _replace(value, swap)
 
     def receive(self) -> tuple[dict, list[bytes]]:
+        with _plain_torch():
+            return self._receive()
+
+    def _receive(self) -> tuple[dict, list[bytes]]:
         message, blobs = self.channel.receive(self.deadline)
         if type(message) is not dict or message.get("k") not in ("req", "rep", "err"):
             raise ProtocolError("not a message")
@@ -948,7 +961,8 @@ class Peer:
         """Answer one request of the other side."""
         try:
             op = _str(message.get("op"))
-            args = [self.decode(a, blobs) for a in _list(message.get("args"))]
+            with _plain_torch():
+                args = [self.decode(a, blobs) for a in _list(message.get("args"))]
             borrowed = [v for v in _walk(args, self.object_ids) if type(v) in (list, dict)][1:]  # sent by value, not by handle
             before = [(list(c.items()) if type(c) is dict else list(c)) for c in borrowed]
             with self._capture():
