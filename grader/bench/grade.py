@@ -39,7 +39,7 @@ def make_submissions(folder: Path, count: int, seed: int = 0, root: Path = COURS
             for module in lesson.modules:
                 text = (root / "solutions" / lesson.package / module).read_text(encoding="utf-8")
                 if chosen is not None and chosen.target == module:
-                    text += "\n\n" + chosen.text
+                    text = chosen.module_text(text)
                 target = learner / "exercises" / lesson.package / module
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(f"{text}\n# {learner.name}\n", encoding="utf-8")
