@@ -11,7 +11,6 @@ import torch.nn.functional as F
 
 from ..l03.attention import scaled_dot_product_attention
 from ..l04.multihead import MultiHeadAttention
-from . import causal as causal_module
 from .causal import CausalSelfAttention, causal_mask, causal_mask_like, combine_masks
 
 
@@ -19,9 +18,55 @@ def _gen(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def _attention(seed: int = 0, use_sdpa: bool = False, d_model: int = 16, n_head: int = 4, block_size: int = 12):
-    torch.manual_seed(seed)
-    return CausalSelfAttention(d_model, n_head, block_size, use_sdpa=use_sdpa).eval()
+DT = torch.float64
+_STATES: dict = {}
+
+
+def _randn(*shape, seed: int = 0) -> torch.Tensor:
+    return torch.randn(*shape, generator=_gen(seed), dtype=DT)
+
+
+def _state(d_model: int, bias: bool = True, seed: int = 0) -> dict:
+    """Known weights by GPT-2's names: c_attn (3 d_model, d_model) with rows [q | k | v], c_proj (d_model, d_model)."""
+    g = _gen(seed)
+    state = {"c_attn.weight": torch.randn(3 * d_model, d_model, generator=g, dtype=DT) / d_model ** 0.5,
+             "c_proj.weight": torch.randn(d_model, d_model, generator=g, dtype=DT) / d_model ** 0.5}
+    if bias:
+        state["c_attn.bias"] = torch.randn(3 * d_model, generator=g, dtype=DT)
+        state["c_proj.bias"] = torch.randn(d_model, generator=g, dtype=DT)
+    return state
+
+
+def _attention(seed: int = 0, use_sdpa: bool = False, d_model: int = 16, n_head: int = 4, block_size: int = 12,
+               bias: bool = True, dropout: float = 0.0):
+    """The learner's CausalSelfAttention in float64 and eval mode holding ``_state``'s weights."""
+    attn = CausalSelfAttention(d_model, n_head, block_size, bias=bias, dropout=dropout, use_sdpa=use_sdpa)
+    state = _state(d_model, bias, seed)
+    names = set(attn.state_dict())
+    assert names == set(state), (
+        f"CausalSelfAttention({d_model}, {n_head}, bias={bias}) has state dict {sorted(names)}, expected "
+        f"{sorted(state)}: the parameters of L04's MultiHeadAttention only (the mask buffer is non-persistent)"
+    )
+    attn.double().load_state_dict(state)
+    _STATES[id(attn)] = state  # the spec's own copy of the weights, for its oracles (kept on this side)
+    return attn.eval()
+
+
+def _oracle(state: dict, x: torch.Tensor, n_head: int, mask: torch.Tensor) -> torch.Tensor:
+    """Attention in float64 from the spec's weights: mask (..., T, T) True = may attend; a query with no key gets 0."""
+    B, T, C = x.shape
+    q, k, v = F.linear(x, state["c_attn.weight"], state.get("c_attn.bias")).split(C, dim=-1)
+    q, k, v = (t.view(B, T, n_head, C // n_head).transpose(1, 2) for t in (q, k, v))
+    scores = (q @ k.transpose(-2, -1) / (C // n_head) ** 0.5).masked_fill(~mask, float("-inf"))
+    live = mask.expand_as(scores).any(-1, keepdim=True)
+    weights = torch.softmax(scores.masked_fill(~live, 0.0), dim=-1) * live
+    y = (weights @ v).transpose(1, 2).reshape(B, T, C)
+    return F.linear(y, state["c_proj.weight"], state.get("c_proj.bias"))
+
+
+def _oracle_mask(T: int, padding: torch.Tensor | None = None) -> torch.Tensor:
+    mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    return mask if padding is None else mask & padding[:, None, None, :]
 
 
 def _diagnose(got: torch.Tensor) -> str:
@@ -78,6 +123,11 @@ def test_causal_mask_device():
     cpu = causal_mask_like(torch.zeros(3, 4, dtype=torch.float64))
     assert torch.equal(cpu, torch.ones(3, 3, dtype=torch.bool).tril()), (
         "causal_mask_like(x of shape (3, 4)) should be the 3 x 3 causal mask (T is the second-to-last dim)"
+    )
+    four = causal_mask_like(torch.zeros(2, 3, 5, 4))
+    assert torch.equal(four, torch.ones(5, 5, dtype=torch.bool).tril()), (
+        f"causal_mask_like(x of shape (2, 3, 5, 4), heads split) should be the 5 x 5 causal mask, got shape "
+        f"{tuple(four.shape)}: T is x.shape[-2] whatever the number of leading dims, not x.shape[1]"
     )
     with pytest.raises(ValueError):
         causal_mask(0)
@@ -151,39 +201,58 @@ def test_mask_is_a_non_persistent_buffer():
     )
 
 
-def test_forward_uses_the_cached_mask(monkeypatch):
-    attn = _attention(3)
-    x = torch.randn(2, 7, 16, generator=_gen(3))
-    before = attn(x)
+def test_forward_follows_the_mask_buffer():
+    """forward reads the top-left (T, T) corner of the buffer ``mask``, with and without padding: swap in another
+    mask (query t may see keys t - 2 .. t, and key 0) and the attention must follow it."""
+    block_size, T = 8, 6
+    custom = torch.ones(block_size, block_size, dtype=torch.bool).tril() & ~torch.ones(
+        block_size, block_size, dtype=torch.bool).tril(-3)
+    custom[:, 0] = True
+    custom = custom.tril()
+    x = _randn(2, T, 16, seed=3)
+    padding = torch.tensor([[False, True, True, True, True, True], [True] * T])
+    for use_sdpa in (False, True):
+        attn = _attention(3, use_sdpa=use_sdpa, block_size=block_size)
+        attn.mask = custom.view(1, 1, block_size, block_size)
+        for pad in (None, padding):
+            mask = custom[:T, :T] if pad is None else custom[:T, :T] & pad[:, None, None, :]
+            want = _oracle(_STATES[id(attn)], x, 4, mask)
+            got, weights = attn(x, pad, return_weights=True)
+            assert torch.allclose(got, want, rtol=0, atol=1e-10), (
+                f"(use_sdpa={use_sdpa}, padding {'on' if pad is not None else 'off'}) after the buffer `mask` was "
+                "replaced by another (1, 1, block_size, block_size) mask, forward did not follow it (off by "
+                f"{(got - want).abs().max():.2e}): slice the cached buffer, self.mask[:, :, :T, :T], and combine "
+                "THAT corner with the padding mask; do not build a new causal mask in forward"
+            )
+            assert torch.all(weights[~mask.expand_as(weights)] == 0), (
+                "the attention weights returned should be zero exactly where the buffer's corner (and the padding) "
+                "forbid a key"
+            )
 
-    def no_rebuild(*args, **kwargs):
-        raise AssertionError(
-            "forward() built a new causal mask: slice the cached buffer instead, self.mask[:, :, :T, :T]"
-        )
 
-    monkeypatch.setattr(causal_module, "causal_mask", no_rebuild)
-    monkeypatch.setattr(causal_module, "causal_mask_like", no_rebuild)
-    after = attn(x)
-    assert torch.equal(before, after), "forward gave different outputs for the same input"
+def _randn(*shape, seed: int = 0) -> torch.Tensor:
+    return torch.randn(*shape, generator=_gen(seed), dtype=DT)
 
 
 # --- Stage 4: causal self-attention ------------------------------------------------------------------
 
 
 def _fused_reference(attn: CausalSelfAttention, x: torch.Tensor) -> torch.Tensor:
+    """PyTorch's is_causal attention with the spec's weights (kept by ``_attention``, never the module's own tensors)."""
     B, T, C = x.shape
-    H = attn.n_head
-    q, k, v = F.linear(x, attn.c_attn.weight, attn.c_attn.bias).split(C, dim=-1)
+    H = 4
+    state = _STATES[id(attn)]
+    q, k, v = F.linear(x, state["c_attn.weight"], state["c_attn.bias"]).split(C, dim=-1)
     q, k, v = (t.view(B, T, H, C // H).transpose(1, 2) for t in (q, k, v))
     y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-    return F.linear(y.transpose(1, 2).reshape(B, T, C), attn.c_proj.weight, attn.c_proj.bias)
+    return F.linear(y.transpose(1, 2).reshape(B, T, C), state["c_proj.weight"], state["c_proj.bias"])
 
 
 @pytest.mark.parametrize("use_sdpa", [False, True])
 def test_causal_attention_matches_torch(use_sdpa):
     attn = _attention(4, use_sdpa=use_sdpa)
     for T in (1, 5, 12):
-        x = torch.randn(3, T, 16, generator=_gen(T))
+        x = _randn(3, T, 16, seed=T)
         got = attn(x)
         want = _fused_reference(attn, x)
         assert got.shape == (3, T, 16), f"output shape should be (3, {T}, 16), got {tuple(got.shape)}"
@@ -192,30 +261,30 @@ def test_causal_attention_matches_torch(use_sdpa):
             f"{(got - want).abs().max():.2e}: slice the mask to the sequence, mask[:, :, :T, :T]"
         )
     with pytest.raises(ValueError):
-        attn(torch.randn(1, 13, 16))
+        attn(_randn(1, 13, 16))
 
 
 def test_attention_weights_are_causal():
     attn = _attention(5)
-    out, weights = attn(torch.randn(2, 6, 16, generator=_gen(5)), return_weights=True)
+    out, weights = attn(_randn(2, 6, 16, seed=5), return_weights=True)
     assert weights.shape == (2, 4, 6, 6), f"weights should be (B, n_head, T, T) = (2, 4, 6, 6), got {tuple(weights.shape)}"
     future = ~torch.ones(6, 6, dtype=torch.bool).tril()
     assert torch.equal(weights[..., future], torch.zeros_like(weights[..., future])), (
         "some attention weight on a FUTURE key is not zero: mask the scores before the softmax"
     )
-    assert torch.allclose(weights.sum(-1), torch.ones(2, 4, 6), atol=1e-6), "each row of weights should sum to 1"
+    assert torch.allclose(weights.sum(-1), torch.ones(2, 4, 6, dtype=DT), atol=1e-6), "each row of weights should sum to 1"
     assert torch.all(weights[..., 0, 0] == 1), "the first token can only see itself: its weight on itself must be 1"
 
 
 @pytest.mark.parametrize("use_sdpa", [False, True])
 def test_future_tokens_do_not_leak(use_sdpa):
     attn = _attention(6, use_sdpa=use_sdpa)
-    x = torch.randn(2, 10, 16, generator=_gen(6))
+    x = _randn(2, 10, 16, seed=6)
     out = attn(x)
     g = _gen(7)
     for t in (0, 3, 8):
         changed = x.clone()
-        changed[:, t + 1 :] = torch.randn(2, 10 - t - 1, 16, generator=g) * 10
+        changed[:, t + 1 :] = torch.randn(2, 10 - t - 1, 16, generator=g, dtype=DT) * 10
         out_changed = attn(changed)
         assert torch.equal(out[:, : t + 1], out_changed[:, : t + 1]), (
             f"(use_sdpa={use_sdpa}) changing the tokens after position {t} changed the outputs at positions "
@@ -235,9 +304,9 @@ def test_future_tokens_do_not_leak(use_sdpa):
 @pytest.mark.parametrize("use_sdpa", [False, True])
 def test_padding_mask(use_sdpa):
     attn = _attention(8, use_sdpa=use_sdpa)
-    real = torch.randn(1, 4, 16, generator=_gen(8))
-    pads = torch.randn(1, 3, 16, generator=_gen(9))
-    x = torch.cat([torch.cat([pads, real], dim=1), torch.randn(1, 7, 16, generator=_gen(10))]).requires_grad_(True)
+    real = _randn(1, 4, 16, seed=8)
+    pads = _randn(1, 3, 16, seed=9)
+    x = torch.cat([torch.cat([pads, real], dim=1), _randn(1, 7, 16, seed=10)]).requires_grad_(True)
     padding = torch.tensor([[False] * 3 + [True] * 4, [True] * 7])
     out = attn(x, padding)
     assert torch.isfinite(out).all(), f"(use_sdpa={use_sdpa}) padded positions produced NaN/inf"
@@ -250,7 +319,7 @@ def test_padding_mask(use_sdpa):
     (grad,) = torch.autograd.grad(out.sum(), x)
     assert torch.isfinite(grad).all(), f"(use_sdpa={use_sdpa}) the gradient through fully masked rows is NaN"
     _, weights = attn(x, padding, return_weights=True)
-    assert torch.equal(weights[0, :, :3], torch.zeros(4, 3, 7)), (
+    assert torch.equal(weights[0, :, :3], torch.zeros(4, 3, 7, dtype=DT)), (
         "padded queries that see only padding should have all-zero attention weights"
     )
 
@@ -259,7 +328,7 @@ def test_fused_path_equals_hand_written():
     hand = _attention(11, use_sdpa=False)
     fused = _attention(11, use_sdpa=True)
     fused.load_state_dict(hand.state_dict())
-    x = torch.randn(3, 9, 16, generator=_gen(11))
+    x = _randn(3, 9, 16, seed=11)
     padding = torch.ones(3, 9, dtype=torch.bool)
     padding[0, :4] = False
     padding[2, :1] = False
@@ -272,3 +341,35 @@ def test_fused_path_equals_hand_written():
         )
     out, weights = fused(x, return_weights=True)
     assert weights.shape == (3, 4, 9, 9), "use_sdpa=True with return_weights=True should still return the weights"
+
+
+@pytest.mark.parametrize("use_sdpa", [False, True])
+def test_dropout_where_it_sits(use_sdpa):
+    """Dropout (probability p, only in train mode) on the attention weights and on the output of c_proj, in both
+    paths: eval() equals the oracle exactly; train() zeroes about p of the outputs and changes the rest."""
+    p, T = 0.25, 10
+    attn = _attention(12, use_sdpa=use_sdpa, dropout=p)
+    state = _STATES[id(attn)]
+    x = _randn(4, T, 16, seed=12)
+    clean = _oracle(state, x, 4, _oracle_mask(T))
+    got = attn(x)
+    assert torch.allclose(got, clean, rtol=0, atol=1e-10), (
+        f"(use_sdpa={use_sdpa}) in eval() mode with dropout={p} the output differs from dropout-free attention by "
+        f"{(got - clean).abs().max():.2e}: dropout only in training, dropout_p=self.attn_dropout.p if self.training "
+        "else 0.0"
+    )
+    noisy = attn.train()(x)
+    zeroed = (noisy == 0).double().mean().item()
+    assert abs(zeroed - p) < 0.06, (
+        f"(use_sdpa={use_sdpa}) in train() mode with dropout={p}, {zeroed:.0%} of the outputs are exactly 0, "
+        f"expected about {p:.0%}: resid_dropout acts on the output of c_proj, as the last step "
+        "(return self.resid_dropout(self.c_proj(merge_heads(y))))"
+    )
+    kept = noisy != 0
+    kept[:, 0] = False  # position 0 sees only itself: its attention weight 1 is dropped or scaled as a whole
+    unchanged = torch.isclose(noisy[kept], clean[kept] / (1 - p), rtol=0, atol=1e-9).double().mean().item()
+    assert unchanged < 0.5, (
+        f"(use_sdpa={use_sdpa}) in train() mode with dropout={p}, {unchanged:.0%} of the surviving outputs equal "
+        "the dropout-free ones / (1 - p): no dropout acted on the attention weights; pass "
+        "dropout_p=self.attn_dropout.p (in training) to F.scaled_dot_product_attention"
+    )

@@ -166,12 +166,13 @@ def first_layer_grad_norm(
 ) -> float:
     """The gradient norm that reaches one block (default: the first) of a freshly built deep stack.
 
-    Builds ``depth`` blocks of ``block_cls`` (PreNormBlock or PostNormBlock) with PyTorch's default
-    initialisation, runs a random batch (batch, seq_len, d_model) through them and a final LayerNorm
-    (GPT's ``ln_f``; without it a pre-norm stack's output just grows with depth), takes the loss
-    mean((out - target)^2) against a fixed random target, and returns the L2 norm of the gradient of
-    all the parameters of block ``layer`` (0 = the first, -1 = the last). Seeded: the same arguments
-    give the same number, and the global RNG is left as it was.
+    Under ``torch.manual_seed(seed)``, builds ``depth`` blocks ``block_cls(d_model, n_head)`` (PreNormBlock or
+    PostNormBlock, PyTorch's default initialisation), then draws x = torch.randn(batch, seq_len, d_model) and
+    then target = torch.randn(batch, seq_len, d_model). Runs x through the blocks and a final LayerNorm
+    without parameters (``F.layer_norm``, GPT's ``ln_f``; without it a pre-norm stack's output just grows with
+    depth), takes the loss mean((out - target)^2), and returns the L2 norm of the gradients of all the
+    parameters of block ``layer`` together (0 = the first, -1 = the last): sqrt of the sum of their squares,
+    as a Python float. Seeded: the same arguments give the same number, and the global RNG is left as it was.
 
     >>> first_layer_grad_norm(PreNormBlock, depth=2) > 0
     True

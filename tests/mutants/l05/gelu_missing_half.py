@@ -1,6 +1,6 @@
 """GELU without the factor 0.5: x * (1 + tanh(...))."""
 TARGET = "norm.py"
-
-
-def gelu(x):
-    return x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
+REPLACE = {
+    '    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))\n':
+    '    return x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))\n',
+}

@@ -1,10 +1,6 @@
 """Post-norm block written in pre-norm order (normalize the input instead of the sum)."""
 TARGET = "norm.py"
-
-
-def forward(self, x, mask=None):
-    x = x + self.attn(self.ln_1(x), mask)
-    return x + self.mlp(self.ln_2(x))
-
-
-PostNormBlock.forward = forward
+REPLACE = {
+    '        x = self.ln_1(x + self.attn(x, mask))\n        x = self.ln_2(x + self.mlp(x))\n':
+    '        x = x + self.attn(self.ln_1(x), mask)\n        x = x + self.mlp(self.ln_2(x))\n',
+}

@@ -1,6 +1,6 @@
 """The padding mask is applied to the query axis instead of the key axis."""
 TARGET = "causal.py"
-
-
-def combine_masks(causal, padding):
-    return causal[None, None, :, :] & padding[:, None, :, None]
+REPLACE = {
+    '    return causal[None, None, :, :] & padding[:, None, None, :]\n':
+    '    return causal[None, None, :, :] & padding[:, None, :, None]\n',
+}
