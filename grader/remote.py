@@ -1462,6 +1462,12 @@ class _NamedRemote:
     def __call__(self, *args: object, **kwargs: object) -> object:
         return self._target()(*args, **kwargs)
 
+    def __mro_entries__(self, bases: tuple) -> tuple:
+        raise TypeError(
+            f"a spec cannot subclass the learner's {object.__getattribute__(self, '_name')} when grading: it lives in "
+            "the sandboxed process; wrap an instance instead"
+        )
+
     def __instancecheck__(self, instance: object) -> bool:
         target = self._target()
         return isinstance(instance, target) if isinstance(target, (Remote, type)) else False

@@ -56,6 +56,13 @@ def _copy_from_hf(model: GPT, hf) -> GPT:
         for name, tensor in hf.state_dict().items():
             if name == "lm_head.weight":
                 continue
+            if name not in params:
+                raise AssertionError(
+                    f"your GPT has no parameter {name} of its own (named_parameters() lists each tensor once): "
+                    + ("the blocks share their weights: build n_layer separate Blocks, "
+                       "nn.ModuleList(Block(config) for _ in range(n_layer)), not [Block(config)] * n_layer"
+                       if name.startswith("transformer.h.") else "name it as GPT-2 does")
+                )
             params[name].copy_(tensor.t() if name.endswith(CONV1D) else tensor)
     return model.eval()
 
@@ -128,6 +135,10 @@ def test_gpt_modules_and_names():
     assert model.lm_head.weight is t.wte.weight, (
         "lm_head.weight should BE transformer.wte.weight (weight tying: self.lm_head.weight = self.transformer.wte.weight)"
     )
+    assert len({id(block) for block in t.h}) == config.n_layer, (
+        "transformer.h holds the same Block several times, so every layer shares one set of weights: build "
+        "n_layer separate Blocks, nn.ModuleList(Block(config) for _ in range(n_layer)), not [Block(config)] * n_layer"
+    )
     hf_names = sorted(_hf_model(config).state_dict())
     assert sorted(model.state_dict()) == hf_names, (
         "the state dict names should be GPT-2's (Hugging Face's), got extra "
@@ -160,6 +171,53 @@ def test_gpt2_initialisation():
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values())), (
         "two models built after the same torch.manual_seed differ: initialise only from torch's global RNG"
     )
+
+
+def test_gpt_without_biases():
+    config = GPTConfig(**(CONFIGS[1] | dict(bias=False)))
+    model = GPT(config)
+    biases = sorted(name for name in model.state_dict() if name.endswith(".bias"))
+    assert not biases, (
+        f"GPTConfig(bias=False) should give a model without any bias, LayerNorms included; these remain: {biases}. "
+        "Pass bias=config.bias to every Block part and to transformer.ln_f"
+    )
+    want = sorted(n for n in _hf_model(GPTConfig(**CONFIGS[1])).state_dict() if not n.endswith(".bias"))
+    assert sorted(model.state_dict()) == want, (
+        f"GPT(bias=False) should have GPT-2's weights without the biases, got extra "
+        f"{sorted(set(model.state_dict()) - set(want))}, missing {sorted(set(want) - set(model.state_dict()))}"
+    )
+    logits, loss = model(_ids(config, B=2, T=5), _ids(config, B=2, T=5, seed=2))
+    assert logits.shape == (2, 5, config.vocab_size) and loss.dim() == 0, "GPT(bias=False) should run forward like any GPT"
+
+
+def test_init_weights_reinitialises_a_trained_model():
+    config = GPTConfig(vocab_size=512, block_size=64, n_layer=4, n_head=4, n_embd=64)
+    torch.manual_seed(0)
+    model = GPT(config)
+    with torch.no_grad():  # as if trained: every parameter far from its initial value
+        for p in model.parameters():
+            p.copy_(3.0 + 2.0 * torch.randn(p.shape, generator=_gen(1)))
+    model.init_weights()
+    residual_std = 0.02 / math.sqrt(2 * config.n_layer)
+    for name, p in model.named_parameters():
+        if name.endswith(("ln_1.weight", "ln_2.weight", "ln_f.weight")):
+            assert torch.equal(p.data, torch.ones_like(p)), (
+                f"after init_weights() on a trained model {name} is not all ones: init_weights must reset every "
+                "LayerNorm (weight 1, bias 0), not rely on the values the constructor left"
+            )
+        elif p.dim() == 1:
+            assert torch.equal(p.data, torch.zeros_like(p)), (
+                f"after init_weights() on a trained model {name} is not all zeros: reset every bias (Linears and LayerNorms)"
+            )
+        else:
+            want = residual_std if name.endswith("c_proj.weight") else 0.02
+            std, mean = p.std().item(), p.mean().item()
+            assert abs(std - want) < 0.1 * want and abs(mean) < 0.2 * want, (
+                f"after init_weights() on a trained model {name} has mean {mean:.4f}, std {std:.5f}, expected "
+                f"normal(0, {want:.5f}): init_weights must re-draw every Linear and embedding weight "
+                "(wte AND wpe), then the c_proj weights with 0.02 / sqrt(2 * n_layer)"
+            )
+    assert model.lm_head.weight is model.transformer.wte.weight, "init_weights must keep lm_head tied to wte"
 
 
 # --- Stage 3: the forward pass -----------------------------------------------------------------------
@@ -236,7 +294,13 @@ def test_loss_ignores_minus_100():
     targets = _ids(config, seed=6)
     targets[0, :7] = -100
     targets[2, 12:] = -100
-    logits, loss = model(ids, targets)
+    try:
+        logits, loss = model(ids, targets)
+    except IndexError as exc:
+        raise AssertionError(
+            f"forward failed on targets holding -100 ({exc}): -100 marks positions that do not count; pass "
+            "ignore_index=-100 to F.cross_entropy so they are left out instead of read as token ids"
+        ) from None
     keep = targets != -100
     want = F.cross_entropy(logits[keep], targets[keep])
     assert torch.allclose(loss, want, atol=1e-6), (
@@ -280,6 +344,28 @@ def test_dropout_where_gpt2_has_it():
             + (" (the embedding dropout: drop(wte(idx) + wpe(T)))" if name == "transformer.drop" else "")
         )
     assert torch.equal(model.eval()(ids)[0], model.eval()(ids)[0]), "in eval mode the model must be deterministic"
+
+
+@pytest.mark.parametrize("use_sdpa", [False, True])
+def test_embedding_dropout_matches_hf_in_training(use_sdpa):
+    config = GPTConfig(**(CONFIGS[0] | dict(dropout=0.5, use_sdpa=use_sdpa)))
+    hf = _hf_model(config, seed=40, dropout=0.0)
+    hf.transformer.drop.p = 0.5  # only the embedding dropout
+    model = _copy_from_hf(GPT(config), hf)
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Dropout) and name != "transformer.drop":
+            module.p = 0.0
+    ids = _ids(config, seed=40)
+    torch.manual_seed(41)
+    got = model.train()(ids)[0]
+    torch.manual_seed(41)
+    with torch.no_grad():
+        want = hf.train()(ids).logits
+    assert torch.allclose(got, want, atol=1e-5), (
+        f"in training mode with only the embedding dropout on (p=0.5, the same seed), the logits differ from "
+        f"Hugging Face's GPT-2 by {(got - want).abs().max():.2e}: GPT-2 drops out the SUM of both embeddings, "
+        "once, before the first block: x = drop(wte(idx) + wpe(T)) (not drop(wte(idx)) + wpe(T), not after a block)"
+    )
 
 
 # --- Stage 6: counting parameters --------------------------------------------------------------------
@@ -346,6 +432,42 @@ def test_load_released_checkpoint_layout():
     del broken["h.0.mlp.c_fc.bias"]
     with pytest.raises(ValueError):
         GPT(config).load_hf_state_dict(broken)
+
+
+def test_load_hf_state_dict_copies_and_checks_every_key():
+    config = GPTConfig(**CONFIGS[2])
+    hf = _hf_model(config, seed=23)
+    weights = {name: tensor.clone() for name, tensor in hf.state_dict().items()}
+    model = GPT(config)
+    model.load_hf_state_dict(weights)
+    ids = _ids(config, seed=23)
+    before = model.eval()(ids)[0]
+    with torch.no_grad():
+        for tensor in weights.values():
+            tensor.zero_()  # the caller reuses its tensors: the model must not change with them
+    after = model(ids)[0]
+    assert torch.equal(before, after), (
+        "changing the state dict after load_hf_state_dict changed the model: copy the values into the parameters "
+        "(param.copy_(tensor) under torch.no_grad()), never param.data = tensor, which shares the caller's storage"
+    )
+    extra = dict(hf.state_dict()) | {"transformer.h.7.mlp.c_fc.weight": torch.zeros(config.n_embd, 4 * config.n_embd)}
+    with pytest.raises(ValueError):
+        GPT(config).load_hf_state_dict(extra)
+        pytest.fail("load_hf_state_dict accepted an unexpected key (transformer.h.7... in a 1-layer model): "
+                    "raise ValueError naming the unexpected keys, a checkpoint of another model must not load silently")
+    longer = dict(hf.state_dict()) | {"transformer.wpe.weight": torch.zeros(config.block_size + 4, config.n_embd)}
+    try:
+        GPT(config).load_hf_state_dict(longer)
+    except ValueError:
+        pass
+    except Exception as exc:  # noqa: BLE001
+        raise AssertionError(
+            f"a checkpoint with {config.block_size + 4} positions loaded into block_size {config.block_size} raised "
+            f"{type(exc).__name__}: compare each tensor's shape with the parameter's first and raise ValueError "
+            "naming the key and both shapes"
+        ) from None
+    else:
+        raise AssertionError("load_hf_state_dict accepted transformer.wpe.weight of the wrong shape: raise ValueError")
 
 
 def test_hf_state_dict_round_trip():

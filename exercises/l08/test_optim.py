@@ -85,6 +85,57 @@ def test_lm_loss_of_uniform_logits_is_log_vocab():
     )
 
 
+def test_lm_loss_ignore_index_anywhere():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    lm_loss(torch.zeros(1, 1, 2), torch.zeros(1, 1, dtype=torch.long))  # on a stub, fail here rather than inside hypothesis
+
+    @settings(max_examples=40, report_multiple_bugs=False)
+    @given(
+        B=st.integers(1, 3), T=st.integers(1, 6), V=st.integers(2, 12), scale=st.sampled_from([1.0, 30.0, 1e4]),
+        where=st.sampled_from(["-100", "-1", "0", "V-1", "V", "V+1000"]), seed=st.integers(0, 2**16),
+    )
+    def check(B, T, V, scale, where, seed):
+        ignore_index = {"-100": -100, "-1": -1, "0": 0, "V-1": V - 1, "V": V, "V+1000": V + 1000}[where]
+        g = _gen(seed)
+        logits = torch.randn(B, T, V, generator=g, dtype=torch.float64) * scale
+        targets = torch.randint(V, (B, T), generator=g)
+        ignored = torch.rand(B, T, generator=g) < 0.4
+        ignored.view(-1)[0] = False  # at least one position counts
+        targets = targets.masked_fill(ignored & (targets != ignore_index), ignore_index)
+        targets.view(-1)[0] = (ignore_index + 1) % V if 0 <= ignore_index < V else 0
+        try:
+            got = lm_loss(logits, targets, ignore_index=ignore_index)
+        except (IndexError, RuntimeError) as exc:
+            raise AssertionError(
+                f"lm_loss(ignore_index={ignore_index}, vocabulary {V}) failed: {' '.join(str(exc).split())[:120]}. "
+                "ignore_index may be any integer, inside the vocabulary or past it: replace the ignored targets by a "
+                "valid id (targets.masked_fill(targets == ignore_index, 0)) before gathering, then drop those positions"
+            ) from None
+        want = F.cross_entropy(logits.view(-1, V), targets.view(-1), ignore_index=ignore_index)
+        assert got.dtype == torch.float64 and torch.allclose(got, want, rtol=1e-10, atol=1e-10), (
+            f"lm_loss(ignore_index={ignore_index}) of float64 logits (B={B}, T={T}, V={V}, scale {scale}) gave "
+            f"{got.item():.10f} ({got.dtype}), F.cross_entropy gives {want.item():.10f}: count only the targets "
+            "that are not ignore_index, divide by their number, and keep float64 in float64"
+        )
+
+    check()
+
+
+def test_lm_loss_of_half_precision_logits_is_float32():
+    g = _gen(8)
+    logits = (torch.randn(4, 16, 4096, generator=g) * 4).to(torch.bfloat16)
+    targets = torch.randint(4096, (4, 16), generator=g)
+    got = lm_loss(logits, targets)
+    want = F.cross_entropy(logits.float().view(-1, 4096), targets.view(-1))
+    assert got.dtype == torch.float32 and abs(got.item() - want.item()) < 1e-4, (
+        f"lm_loss of bfloat16 logits over 4096 tokens gave {got.item():.6f} ({got.dtype}); in float32 it is "
+        f"{want.item():.6f}: bfloat16 keeps 8 bits of mantissa, too few for a softmax over thousands of tokens: "
+        "turn float16/bfloat16 logits into float32 (logits.float()) first"
+    )
+
+
 # --- Stage 4: AdamW ----------------------------------------------------------------------------------
 
 
@@ -124,6 +175,27 @@ def test_adamw_matches_torch_over_many_steps():
             f"{(a - b).abs().max():.2e} (float64, two groups with their own weight_decay, lr changing every "
             "step): check the decay (p *= 1 - lr * wd, before the Adam update), both bias corrections, and eps "
             "added AFTER the square root"
+        )
+
+
+def test_adamw_takes_betas_and_eps_from_each_group():
+    def groups(model: nn.Module) -> list[dict]:
+        params = list(model.parameters())
+        return [
+            {"params": params[:2], "weight_decay": 0.2, "betas": (0.5, 0.9), "eps": 1e-3},
+            {"params": params[2:4], "weight_decay": 0.0},  # the optimizer's defaults
+            {"params": params[4:], "weight_decay": 0.05, "betas": (0.0, 0.0), "eps": 0.5},
+        ]
+
+    ours, theirs = _mlp(4), _mlp(4)
+    settings = dict(lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)
+    got = _run(ours, AdamW(groups(ours), **settings), range(25), _gen(4))
+    want = _run(theirs, torch.optim.AdamW(groups(theirs), **settings), range(25), _gen(4))
+    for step, (a, b) in enumerate(zip(got, want)):
+        assert torch.allclose(a, b, rtol=1e-10, atol=1e-12), (
+            f"after step {step + 1}, with three groups that set their own betas and eps, your AdamW differs from "
+            f"torch.optim.AdamW by {(a - b).abs().max():.2e}: read lr, betas, eps and weight_decay from each "
+            "group (group['betas'], group['eps']), not from the constructor's arguments or self.defaults"
         )
 
 
@@ -235,6 +307,23 @@ def test_param_groups_of_torch_modules_and_frozen_parameters():
     assert [g["weight_decay"] for g in optimizer.param_groups] == [0.5, 0.0], "the groups should feed AdamW as they are"
 
 
+def test_param_groups_of_shared_parameters_and_linear_subclasses():
+    tied = nn.Sequential(nn.Linear(4, 10, bias=False), nn.Embedding(10, 4), nn.MultiheadAttention(4, 2))
+    tied[1].weight = tied[0].weight  # the Linear comes FIRST, the embedding shares its weight
+    decay, no_decay = param_groups(tied, 0.1)
+    names = dict(tied.named_parameters())
+    assert _names(tied, decay["params"]) == {"2.out_proj.weight"}, (
+        f"decay group {sorted(_names(tied, decay['params']))}, expected ['2.out_proj.weight']: a weight shared by "
+        "a Linear and an embedding does not decay, whichever module comes first (one 'no' wins); and "
+        "MultiheadAttention's out_proj is a subclass of nn.Linear, so its weight decays (isinstance, not type(...) is)"
+    )
+    want = [p for p in tied.parameters() if id(p) not in {id(q) for q in decay["params"]}]
+    assert [id(p) for p in no_decay["params"]] == [id(p) for p in want], (
+        f"the no-decay group should be {[n for n, p in names.items() if any(p is q for q in want)]} in "
+        "model.parameters() order, each once"
+    )
+
+
 # --- Stage 6: the learning-rate schedule -------------------------------------------------------------
 
 SCHEDULE = dict(max_lr=1.0, min_lr=0.1, warmup_steps=10, total_steps=110)
@@ -315,6 +404,53 @@ def test_clip_grad_norm_matches_torch(scale, max_norm):
             "when the global norm exceeds max_norm, multiply EVERY gradient by max_norm / (norm + 1e-6); "
             "otherwise leave them unchanged"
         )
+
+
+def test_clip_grad_norm_property_against_torch():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    one = nn.Parameter(torch.zeros(1))
+    one.grad = torch.ones(1)
+    clip_grad_norm([one], 1.0)  # on a stub, fail here rather than inside hypothesis
+
+    @settings(max_examples=40, report_multiple_bugs=False)
+    @given(
+        shapes=st.lists(st.sampled_from([(), (1,), (3,), (2, 5), (4, 1, 3)]), min_size=1, max_size=5),
+        has_grad=st.lists(st.booleans(), min_size=5, max_size=5),
+        scale=st.sampled_from([0.0, 1e-3, 1.0, 1e3]), max_norm=st.sampled_from([0.0, 0.5, 1.0, 1e4]),
+        seed=st.integers(0, 2**16),
+    )
+    def check(shapes, has_grad, scale, max_norm, seed):
+        def make():
+            g = _gen(seed)
+            params = [nn.Parameter(torch.randn(shape, generator=g, dtype=torch.float64)) for shape in shapes]
+            for p, on in zip(params, has_grad):
+                if on:
+                    p.grad = torch.randn(p.shape, generator=g, dtype=torch.float64) * scale
+            return params
+
+        ours, theirs = make(), make()
+        try:
+            got = clip_grad_norm(ours, max_norm)
+        except RuntimeError as exc:
+            raise AssertionError(
+                f"clip_grad_norm failed with {len(shapes)} parameters of which {sum(p.grad is not None for p in theirs)} "
+                f"have a gradient: {' '.join(str(exc).split())[:100]}. With no gradient at all, return 0.0 and change nothing"
+            ) from None
+        want = torch.nn.utils.clip_grad_norm_(theirs, max_norm).item()
+        assert isinstance(got, float) and math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (
+            f"clip_grad_norm returned {got!r}, torch's clip_grad_norm_ {want!r} (shapes {shapes}, gradient scale "
+            f"{scale}, max_norm {max_norm}): the global L2 norm before clipping, 0.0 when no parameter has a gradient"
+        )
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            assert (a.grad is None) == (b.grad is None) and (a.grad is None or torch.allclose(a.grad, b.grad, rtol=1e-9, atol=1e-15)), (
+                f"gradient {i} after clip_grad_norm(max_norm={max_norm}) differs from torch's (global norm {want:.3g}): "
+                "scale every gradient by max_norm / (norm + 1e-6) when that is below 1 (max_norm=0 zeroes them), "
+                "leave missing gradients None"
+            )
+
+    check()
 
 
 def test_clip_grad_norm_keeps_the_direction():

@@ -110,6 +110,27 @@ def test_train_step_leaves_no_gradient_behind():
     )
 
 
+def test_train_step_with_grad_clip_zero_does_not_clip():
+    x = torch.randint(37, (4, 12), generator=_gen(6))
+    y = torch.randint(37, (4, 12), generator=_gen(7))
+    model = _gpt()
+    train_step(model, torch.optim.SGD(model.parameters(), lr=0.5), [(x[:2], y[:2]), (x[2:], y[2:])], grad_clip=0.0)
+    oracle = _gpt()
+    F.cross_entropy(oracle(x)[0].reshape(-1, 37), y.reshape(-1)).backward()
+    torch.optim.SGD(oracle.parameters(), lr=0.5).step()
+    moved = (_flat(model) - _flat(_gpt())).norm().item()
+    diff = (_flat(model) - _flat(oracle)).abs().max().item()
+    assert diff < 1e-10, (
+        f"with grad_clip=0 the update should be the plain gradient step (moved {moved:.3e}, max difference "
+        f"{diff:.2e} from the oracle): 0 turns clipping off, so clip only when grad_clip > 0"
+    )
+    kept = [name for name, p in model.named_parameters() if p.grad is not None]
+    assert not kept, (
+        f"after train_step {kept[:3]}... hold zero-filled gradients: call optimizer.zero_grad(set_to_none=True), "
+        "which frees them (None) instead of keeping a tensor of zeros per parameter"
+    )
+
+
 # --- Stage 9: evaluation and bits per byte -----------------------------------------------------------
 
 
@@ -157,6 +178,31 @@ def test_evaluate_uses_eval_mode_and_restores_the_mode():
     assert evaluate(model, data, 4, 16) and not model.training, "evaluate switched an eval-mode model to training mode"
 
 
+def test_evaluate_any_stream_length():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    model = _gpt(dtype=torch.float32)
+    evaluate(model, np.zeros(3, dtype=np.uint16), batch_size=2, block_size=4)  # on a stub, fail here
+
+    @settings(max_examples=15, report_multiple_bugs=False)
+    @given(block=st.integers(1, 16), windows=st.integers(0, 5), extra=st.integers(0, 15), batch_size=st.integers(1, 4))
+    def check(block, windows, extra, batch_size):
+        length = windows * block + extra % block + 1  # every tail: none (an exact multiple), short, one token
+        if length < 2:
+            length = 2
+        data = np.random.default_rng(length).integers(0, 37, length).astype(np.uint16)
+        got = evaluate(model, data, batch_size=batch_size, block_size=block)
+        want = _oracle_loss(model, data, block)
+        assert math.isclose(got, want, rel_tol=1e-5), (
+            f"evaluate of a stream of {length} tokens (block_size {block}: {(length - 1) // block} full windows and "
+            f"a last one of {(length - 1) % block} predictions) gave {got!r}, expected {want:.6f}: add the short "
+            "last window only when it holds a prediction, and divide by len(data) - 1"
+        )
+
+    check()
+
+
 def test_evaluate_with_iters_averages_random_batches():
     from .data import get_batch
 
@@ -169,6 +215,12 @@ def test_evaluate_with_iters_averages_random_batches():
     assert math.isclose(got, want, rel_tol=1e-6), (
         f"evaluate(iters=5, generator=g) gave {got:.6f}, expected {want:.6f}: the mean loss of 5 get_batch "
         "batches drawn with the given generator"
+    )
+    model.train()
+    evaluate(model, data, batch_size=3, block_size=8, iters=2, generator=_gen(9))
+    assert model.training, (
+        "evaluate(iters=...) left a training model in eval mode: put back the mode it had in this branch too "
+        "(model.train(was_training) before returning)"
     )
 
 

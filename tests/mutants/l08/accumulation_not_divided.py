@@ -1,15 +1,5 @@
-"""Gradient accumulation without dividing each micro-batch's loss by k: k times the gradient."""
+"""Accumulation without dividing each micro-batch's loss by k: k micro-batches give k times the gradient."""
 TARGET = "train.py"
-
-
-def train_step(model, optimizer, micro_batches, grad_clip=0.0):
-    total = 0.0
-    for x, y in micro_batches:
-        loss = lm_loss(model(x)[0], y)
-        loss.backward()
-        total += loss.item() / len(micro_batches)
-    if grad_clip > 0:
-        clip_grad_norm(model.parameters(), grad_clip)
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
-    return total
+REPLACE = {
+    "        loss = lm_loss(logits, y) / k  # the mean over the big batch = the sum of the parts' means / k\n        loss.backward()  # gradients accumulate in .grad across the micro-batches\n        total += loss.item()\n": "        loss = lm_loss(logits, y)\n        loss.backward()\n        total += loss.item() / k\n",
+}

@@ -1,18 +1,5 @@
-"""evaluate averages the batches' mean losses: the short last window weighs as much as a full batch."""
+"""evaluate averages the batch means: the short last window weighs as much as a full batch."""
 TARGET = "train.py"
-
-
-@torch.no_grad()
-def evaluate(model, data, batch_size, block_size, iters=None, generator=None):
-    was_training = model.training
-    model.eval()
-    stream = torch.from_numpy(np.asarray(data).astype(np.int64))
-    n_full = (len(stream) - 1) // block_size
-    x_all = stream[: n_full * block_size].view(n_full, block_size)
-    y_all = stream[1 : n_full * block_size + 1].view(n_full, block_size)
-    batches = [(x_all[i : i + batch_size], y_all[i : i + batch_size]) for i in range(0, n_full, batch_size)]
-    if (len(stream) - 1) % block_size:
-        batches.append((stream[n_full * block_size : -1][None], stream[n_full * block_size + 1 :][None]))
-    losses = [lm_loss(model(x)[0], y).item() for x, y in batches]
-    model.train(was_training)
-    return sum(losses) / len(losses)
+REPLACE = {
+    "        total += lm_loss(logits, y.to(device)).item() * y.numel()  # a sum, so windows weigh by size\n    model.train(was_training)\n    return total / n_predictions\n": "        total += lm_loss(logits, y.to(device)).item()\n    model.train(was_training)\n    return total / len(batches)\n",
+}

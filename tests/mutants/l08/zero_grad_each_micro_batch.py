@@ -1,16 +1,3 @@
-"""zero_grad inside the micro-batch loop: only the last micro-batch's gradient reaches the step."""
+"""zero_grad before every micro-batch: only the last micro-batch's gradient is left for the step."""
 TARGET = "train.py"
-
-
-def train_step(model, optimizer, micro_batches, grad_clip=0.0):
-    k = len(micro_batches)
-    total = 0.0
-    for x, y in micro_batches:
-        optimizer.zero_grad(set_to_none=True)
-        loss = lm_loss(model(x)[0], y) / k
-        loss.backward()
-        total += loss.item()
-    if grad_clip > 0:
-        clip_grad_norm(model.parameters(), grad_clip)
-    optimizer.step()
-    return total
+REPLACE = {"    for x, y in micro_batches:\n        logits, _ = model(x)\n": "    for x, y in micro_batches:\n        optimizer.zero_grad(set_to_none=True)\n        logits, _ = model(x)\n"}
