@@ -14,12 +14,20 @@ import pytest
 
 from grader.lessons import get_lesson, load_lessons
 from grader.nbgrader_export import HELPER, builds_on, export_course, lesson_notebook
+from grader.selfcheck import load_mutants
 from grader.sync import BEGIN, END
 
 GRADED = ("l01", "l03")
-MISTAKE = Path(__file__).parent / "mutants" / "l03" / "no_scale.py"  # scores not divided by sqrt(d_k)
+MISTAKE = "no_scale"  # an L03 mutant: scores not divided by sqrt(d_k)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:Object of type:Warning")
+
+
+def _with_edits(text: str, edits: tuple[tuple[str, str], ...]) -> str:
+    """A solution cell with a mutant's edits that fall inside it."""
+    for old, new in edits:
+        text = text.replace(old, new)
+    return text
 
 
 def nbgrader_meta(cell) -> dict:
@@ -47,8 +55,8 @@ def course(tmp_path_factory) -> dict:
         solutions = {nbgrader_meta(c)["grade_id"]: c.source for c in source.cells if nbgrader_meta(c).get("solution")}
         submissions = {"reference": dict(solutions), "stub": {}}
         if assignment == "l03":
-            mistake = MISTAKE.read_text(encoding="utf-8")
-            submissions["mistake"] = {gid: text + "\n\n" + mistake for gid, text in solutions.items()}
+            (mistake,) = [m for m in load_mutants("l03") if m.name == MISTAKE]
+            submissions["mistake"] = {gid: _with_edits(text, mistake.edits) for gid, text in solutions.items()}
         for student, cells in submissions.items():
             notebook = nbformat.read(release, as_version=4)
             for cell in notebook.cells:
