@@ -7,27 +7,45 @@ For every submission and lesson there are two runs of the pristine specs over an
 - **cumulative**: the learner's modules for every lesson (their own chain).
 
 The manifest's ``counts`` says which one scores. Each run is a separate child (forked from a warm zygote)
-with a per-spec timeout, a run timeout and resource limits, running as ``nobody`` when the grader is root,
-and reporting through :mod:`grader.pytest_plugin`; the specs a run did not report count as failed.
+with a per-spec timeout, a run timeout and resource limits, confined as :mod:`grader.confine` describes (as
+root: a uid of its own, a private view of the filesystem that hides the course checkouts and every submission,
+limits per run, every process killed at its end), and reporting through :mod:`grader.pytest_plugin`; the specs
+a run did not report count as failed.
 
-Two runs are skipped because their outcome is known without running: a lesson whose modules are the
-untouched stubs fails every spec (the self-check proves it), and a lesson whose dependencies are byte-identical
-to the reference (or that has none) has the same cumulative run as its isolated one.
+**Time.** Each submission has a budget: each of its runs is allowed ``max(budget_floor, budget_factor x the
+reference's own time for that lesson)``, at most ``run_timeout``, and may also use what the submission's finished
+runs left unused (the allowances of runs not yet started stay reserved, so one slow lesson never starves
+another). A run that reaches its limit is stopped and its lesson's row says so; a run that finds nothing left is
+not started. The worst case for one submission is therefore the sum of its runs' allowances, at most
+``2 x Σ over the lessons it touches of min(run_timeout, max(budget_floor, budget_factor x reference time))``
+(two runs, isolated and cumulative, per lesson), plus the grader's own few tenths of a second around each run;
+one that sleeps just under the per-spec timeout in every spec costs exactly that. The reference's time is
+measured once per lesson in each ``grade()`` call (one more run per lesson touched, unless some submission has
+that lesson byte-identical to the reference), and only when the floor is below ``run_timeout``, where it matters.
+
+**Failures.** Anything that goes wrong while grading one submission (reading it, a run, its results) becomes
+an error on that submission's row; every other submission is still graded and reported.
+
+Runs are skipped where their outcome is known without running: a lesson whose modules are the untouched stubs
+fails every spec (the self-check proves it); a lesson whose dependencies are byte-identical to the reference (or
+that has none) has the same cumulative run as its isolated one; and where the reference is run to set the time
+budget, a lesson byte-identical to the reference gets that run as its isolated one.
 """
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import __version__
-from .intake import Submission, load_submission
+from .confine import RUN_USERS, editable_checkouts
+from .intake import Submission, learner_name, load_submission
 from .lessons import COURSE_ROOT, Lesson, load_lessons
 from .overlay import build_learner_tree, build_overlay
 from .run import RunResult, Sandbox, SpecResult, run_specs
@@ -39,18 +57,15 @@ MODES = ("isolated", "cumulative")
 class Settings:
     spec_timeout: float = 60.0  # seconds per spec
     run_timeout: float = 900.0  # seconds per lesson run, collection included
+    budget_factor: float = 10.0  # a run is allowed this many times the reference's time for its lesson,
+    budget_floor: float = 120.0  # or this many seconds if more (at most run_timeout): see the module's docstring
     jobs: int = os.cpu_count() or 1
     sandbox: Sandbox = Sandbox()
 
 
 def default_sandbox() -> Sandbox:
-    """Resource limits, and as root, the unprivileged user ``nobody`` for the learner's code."""
-    if os.geteuid() != 0:
-        return Sandbox()
-    try:
-        return Sandbox(user=pwd.getpwnam("nobody").pw_uid)
-    except KeyError:
-        return Sandbox()
+    """Resource limits, and as root, confinement: each run takes an unprivileged uid of its own."""
+    return Sandbox(users=RUN_USERS) if os.geteuid() == 0 else Sandbox()
 
 
 def dependencies(lesson: Lesson, by_id: dict[str, Lesson]) -> list[Lesson]:
@@ -148,8 +163,91 @@ def _complete(folder: Path, stubs: Path, lesson: Lesson) -> Path:
     return folder
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What became of one planned run: its result and the time it was allowed, or why there is none."""
+
+    result: RunResult | None = None
+    limit: float = 0.0
+    short: bool = False  # allowed less than the run timeout: a limit that comes from the time budget
+    problem: str = ""
+    took: float = 0.0  # seconds
+
+    @property
+    def out_of_time(self) -> bool:
+        return self.short and (self.result is None or self.result.timed_out)
+
+
+def _reference_run(course: Course, lesson: Lesson, settings: Settings) -> _Run:
+    """The reference's own isolated run of ``lesson``, like the learners': how long it takes is the time budget's
+    yardstick, and it is the isolated run of every submission whose lesson is byte-identical to the reference."""
+    reference = Submission("reference", course.root / "solutions")
+    for module in lesson.modules:
+        data = course.file("solutions", lesson.package, module)
+        if data is not None:
+            reference.modules[(lesson.package, module)] = data
+    start = time.monotonic()
+    result = _run_lesson(course, reference, lesson, "isolated", settings)
+    return _Run(result, settings.run_timeout, took=time.monotonic() - start)
+
+
+class Budget:
+    """One submission's time: each run may take its allowance and whatever the finished runs left unused.
+
+    The allowances of the runs not yet started stay reserved, so no run is starved by a slow sibling, and the
+    runs take at most ``total`` seconds in all (plus the grader's own work around each).
+    """
+
+    def __init__(self, allowances: dict[tuple[str, str], float], cap: float) -> None:
+        self.total = sum(allowances.values())
+        self._waiting = dict(allowances)
+        self._cap = cap
+        self._used = 0.0  # taken by finished runs, and held by running ones
+        self._lock = threading.Lock()
+
+    def start(self, run: tuple[str, str]) -> float:
+        """The time limit of ``run`` (lesson id, mode), starting now; 0 when nothing is left."""
+        with self._lock:
+            del self._waiting[run]
+            limit = max(0.0, min(self._cap, self.total - self._used - sum(self._waiting.values())))
+            self._used += limit
+            return limit
+
+    def finish(self, limit: float, took: float) -> None:
+        with self._lock:
+            self._used += took - limit
+
+
+def _run_within_budget(course: Course, submission: Submission, lesson: Lesson, mode: str, settings: Settings, budget: Callable[[], Budget]) -> _Run:
+    """One run, limited to what the submission's time budget leaves it; not started when nothing is left."""
+    spending = budget()
+    limit = spending.start((lesson.id, mode))
+    short = limit < settings.run_timeout
+    if limit <= 0:
+        return _Run(short=short, problem=f"not started: the submission's time budget ({spending.total:.0f} s) was spent")
+    start = time.monotonic()
+    try:
+        result = _run_lesson(course, submission, lesson, mode, replace(settings, run_timeout=limit))
+    finally:
+        took = time.monotonic() - start
+        spending.finish(limit, took)
+    return _Run(result, limit, short, took=took)
+
+
+def _failure(doing: str, error: Exception) -> str:
+    return f"grading failed while {doing}: {type(error).__name__}: {error}"
+
+
 def _not_started(lesson: Lesson) -> list[SpecResult]:
     return [SpecResult(spec, "failed", f"not implemented: {lesson.id} is still the stub") for spec in lesson.specs]
+
+
+def _results(lesson: Lesson, run: _Run | None) -> list[SpecResult]:
+    if run is None:
+        return _not_started(lesson)
+    if run.result is None:
+        return [SpecResult(spec, "missing", run.problem) for spec in lesson.specs]
+    return run.result.for_lesson(lesson)
 
 
 def _spec_rows(lesson: Lesson, results: list[SpecResult]) -> list[dict]:
@@ -175,16 +273,81 @@ def _summary(lesson: Lesson, results: list[SpecResult]) -> dict:
     }
 
 
-def _run_errors(lesson: Lesson, run: RunResult | None) -> list[str]:
+def _run_errors(lesson: Lesson, run: _Run | None) -> list[str]:
     if run is None:
         return []
-    errors = [f"{module}: {message}" for module, message in run.collect_errors.items()]
-    if run.timed_out:
+    if run.result is None:
+        return [f"{lesson.id}: {run.problem}"]
+    result = run.result
+    errors = [f"{module}: {message}" for module, message in result.collect_errors.items()]
+    if run.out_of_time:
+        errors.append(
+            f"{lesson.id}: the run was stopped at its time limit, {run.limit:.1f} s, its share of the submission's time "
+            "budget; specs that did not finish count as failed"
+        )
+    elif result.timed_out:
         errors.append(f"{lesson.id}: the run was stopped after the time limit; specs that did not finish count as failed")
-    elif run.returncode not in (0, 1) and not errors:
-        last = next((line for line in reversed(run.output.splitlines()) if line.strip()), "no output")
-        errors.append(f"{lesson.id}: the test process ended abnormally (exit code {run.returncode}): {last[:300]}")
+    elif result.returncode not in (0, 1) and not errors:
+        last = next((line for line in reversed(result.output.splitlines()) if line.strip()), "no output")
+        errors.append(f"{lesson.id}: the test process ended abnormally (exit code {result.returncode}): {last[:300]}")
     return errors
+
+
+def _plan(course: Course, submission: Submission) -> list[tuple[Lesson, str]]:
+    """The runs a submission needs: the rest are known without running (see the module's docstring)."""
+    plan = []
+    for lesson in course.lessons:
+        if course.untouched(submission, lesson):
+            continue
+        plan.append((lesson, "isolated"))
+        if not all(course.same_as_reference(submission, dep) for dep in dependencies(lesson, course.by_id)):
+            plan.append((lesson, "cumulative"))
+    return plan
+
+
+def _load(path: Path, course: Course) -> Submission:
+    try:
+        return load_submission(path, course.lessons)
+    except Exception as exc:  # noqa: BLE001 - one submission's problem, not the grading run's
+        return Submission(learner_name(Path(path)), Path(path), errors=[_failure("reading it", exc)])
+
+
+def _hidden_folders(course: Course, paths: Iterable[Path]) -> tuple[str, ...]:
+    """What no run may see: the course checkouts (their reference) and the folders holding the submissions."""
+    submissions = {str(Path(path).resolve().parent) for path in paths}
+    return (str(COURSE_ROOT), str(course.root), *editable_checkouts(), *sorted(submissions))
+
+
+def _row(course: Course, submission: Submission, runs: dict[tuple[str, str], _Run], started: float) -> dict:
+    """The result dict of one submission."""
+    lessons = []
+    for lesson in course.lessons:
+        results, errors = {}, []
+        for mode in MODES:
+            run = runs.get((lesson.id, mode)) or runs.get((lesson.id, "isolated"))
+            results[mode] = _results(lesson, run)
+            errors += [e for e in _run_errors(lesson, run) if e not in errors]
+        counted = results[lesson.counts]
+        summary = _summary(lesson, counted)
+        lessons.append(
+            {
+                "lesson": lesson.id, "title": lesson.title, "counts": lesson.counts,
+                "score": summary["score"], "max_score": lesson.points, "passed": summary["passed"], "total": summary["total"],
+                "isolated": _summary(lesson, results["isolated"]), "cumulative": _summary(lesson, results["cumulative"]),
+                "errors": errors, "specs": _spec_rows(lesson, counted),
+            }
+        )  # fmt: skip
+    errors = list(submission.errors)
+    out_of_time = [f"{lesson_id} {mode}" for (lesson_id, mode), run in runs.items() if run.out_of_time]
+    if out_of_time:
+        errors.append(f"time budget spent: {', '.join(out_of_time)} stopped at or not started for lack of time")
+    return {
+        "schema": 1, "learner": submission.learner, "source": str(submission.source),
+        "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), "course_version": __version__,
+        "errors": errors, "score": round(sum(item["score"] for item in lessons), 6),
+        "max_score": sum(lesson.points for lesson in course.lessons), "duration": round(time.monotonic() - started, 2),
+        "lessons": lessons,
+    }  # fmt: skip
 
 
 def grade(
@@ -197,56 +360,63 @@ def grade(
     """Grade every submission; returns one result dict per submission (see ``grader/report.py``)."""
     course = course or Course()
     settings = settings or Settings(sandbox=default_sandbox())
+    sandbox = replace(settings.sandbox, hidden=(*settings.sandbox.hidden, *_hidden_folders(course, paths)))
+    settings = replace(settings, sandbox=sandbox)
     say = on_progress or (lambda _: None)
     start = time.monotonic()
-    submissions = [load_submission(path, course.lessons) for path in paths]
+    submissions = [_load(path, course) for path in paths]
+    timing = settings.budget_floor < settings.run_timeout  # else every allowance is the run timeout
+    plans: list[list[tuple[Lesson, str]]] = []  # the runs to make, per submission
+    as_reference: list[list[Lesson]] = []  # the lessons whose isolated run is the reference's own
+    for submission in submissions:
+        try:
+            plan = _plan(course, submission)
+            same = [lesson for lesson, mode in plan if timing and mode == "isolated" and course.same_as_reference(submission, lesson)]
+        except Exception as exc:  # noqa: BLE001
+            submission.errors.append(_failure("planning its runs", exc))
+            plan, same = [], []
+        plans.append([(lesson, mode) for lesson, mode in plan if not (mode == "isolated" and lesson in same)])
+        as_reference.append(same)
 
-    # Plan: which (submission, lesson, mode) runs are needed; the rest are known.
-    plan: dict[tuple[int, str, str], Callable[[], RunResult]] = {}
-    for index, submission in enumerate(submissions):
-        for lesson in course.lessons:
-            if course.untouched(submission, lesson):
-                continue
-            plan[(index, lesson.id, "isolated")] = lambda s=submission, l=lesson: _run_lesson(course, s, l, "isolated", settings)
-            deps = dependencies(lesson, course.by_id)
-            if not all(course.same_as_reference(submission, dep) for dep in deps):
-                plan[(index, lesson.id, "cumulative")] = lambda s=submission, l=lesson: _run_lesson(course, s, l, "cumulative", settings)
-
-    runs: dict[tuple[int, str, str], RunResult] = {}
+    runs: dict[tuple[int, str, str], _Run] = {}
     with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
-        futures = {key: pool.submit(task) for key, task in plan.items()}
-        for key, future in futures.items():
-            runs[key] = future.result()
-            say(f"{submissions[key[0]].learner} {key[1]} {key[2]}")
+        # Queued first, so that a worker waiting for one has it running or done already.
+        touched = {lesson.id: lesson for plan in plans for lesson, _ in plan} | {lesson.id: lesson for same in as_reference for lesson in same}
+        references = {key: pool.submit(_reference_run, course, lesson, settings) for key, lesson in touched.items()} if timing else {}
+        budgets: dict[int, Budget] = {}
+        budgets_lock = threading.Lock()
+
+        def allowance(lesson: Lesson) -> float:
+            took = references[lesson.id].result().took if timing else settings.run_timeout
+            return min(settings.run_timeout, max(settings.budget_floor, settings.budget_factor * took))
+
+        def budget(index: int) -> Budget:
+            with budgets_lock:
+                if index not in budgets:
+                    budgets[index] = Budget({(lesson.id, mode): allowance(lesson) for lesson, mode in plans[index]}, settings.run_timeout)
+                return budgets[index]
+
+        futures = {(index, lesson.id, "isolated"): references[lesson.id] for index, same in enumerate(as_reference) for lesson in same}
+        futures |= {
+            (index, lesson.id, mode): pool.submit(_run_within_budget, course, submissions[index], lesson, mode, settings, lambda i=index: budget(i))
+            for index, plan in enumerate(plans)
+            for lesson, mode in plan
+        }  # fmt: skip
+        for (index, lesson_id, mode), future in futures.items():
+            try:
+                runs[(index, lesson_id, mode)] = future.result()
+            except Exception as exc:  # noqa: BLE001 - this run's submission gets the error, the others go on
+                runs[(index, lesson_id, mode)] = _Run(problem=_failure(f"running {lesson_id} {mode}", exc))
+            say(f"{submissions[index].learner} {lesson_id} {mode}")
 
     graded = []
     for index, submission in enumerate(submissions):
-        lessons = []
-        for lesson in course.lessons:
-            results, errors = {}, []
-            for mode in MODES:
-                run = runs.get((index, lesson.id, mode)) or runs.get((index, lesson.id, "isolated"))
-                results[mode] = run.for_lesson(lesson) if run else _not_started(lesson)
-                errors += [e for e in _run_errors(lesson, run) if e not in errors]
-            counted = results[lesson.counts]
-            summary = _summary(lesson, counted)
-            lessons.append(
-                {
-                    "lesson": lesson.id, "title": lesson.title, "counts": lesson.counts,
-                    "score": summary["score"], "max_score": lesson.points, "passed": summary["passed"], "total": summary["total"],
-                    "isolated": _summary(lesson, results["isolated"]), "cumulative": _summary(lesson, results["cumulative"]),
-                    "errors": errors, "specs": _spec_rows(lesson, counted),
-                }
-            )  # fmt: skip
-        graded.append(
-            {
-                "schema": 1, "learner": submission.learner, "source": str(submission.source),
-                "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), "course_version": __version__,
-                "errors": submission.errors, "score": round(sum(item["score"] for item in lessons), 6),
-                "max_score": sum(lesson.points for lesson in course.lessons), "duration": round(time.monotonic() - start, 2),
-                "lessons": lessons,
-            }
-        )  # fmt: skip
+        own = {(lesson_id, mode): run for (owner, lesson_id, mode), run in runs.items() if owner == index}
+        try:
+            graded.append(_row(course, submission, own, start))
+        except Exception as exc:  # noqa: BLE001
+            submission.errors.append(_failure("reading its results", exc))
+            graded.append(_row(course, submission, {}, start))
     return graded
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import math
 import os
 import secrets
 import subprocess
@@ -14,14 +15,16 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .confine import UserPool
 from .lessons import COURSE_ROOT, Lesson, spec_key
 from .pytest_plugin import NONCE_VARIABLE
 
 _RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+_PHASES = ("collect", "setup", "call", "teardown")
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,20 @@ def _package_of(nodeid: str) -> str:
     return parts[-2] if len(parts) >= 2 else ""
 
 
+def _well_formed(record: object, nonce: str) -> bool:
+    """A line the plugin wrote: the run's secret, and every field of the type it writes."""
+    return (
+        isinstance(record, dict) and record.get("nonce") == nonce and isinstance(record.get("nodeid"), str)
+        and record.get("when") in _PHASES and record.get("outcome") in _RANK and isinstance(record.get("message"), str)
+        and type(record.get("duration")) in (int, float) and math.isfinite(record["duration"])
+    )  # fmt: skip
+
+
 def read_results(path: Path, nonce: str) -> RunResult:
     """Fold the plugin's JSON lines into one outcome per spec: the worst phase and parametrization wins.
 
-    Lines without the run's secret ``nonce`` were not written by the plugin and are ignored.
+    Lines without the run's secret ``nonce``, or with any field missing or of another type, were not written
+    by the plugin and are ignored.
     """
     run = RunResult()
     if not path.exists():
@@ -78,10 +91,10 @@ def read_results(path: Path, nonce: str) -> RunResult:
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             record = json.loads(line)
-            if not isinstance(record, dict) or record.get("nonce") != nonce or record.get("outcome") not in _RANK:
-                continue
-        except json.JSONDecodeError:
-            continue  # a line cut short by a crash
+        except (json.JSONDecodeError, RecursionError):
+            continue  # a line cut short by a crash, or nested beyond reason
+        if not _well_formed(record, nonce):
+            continue
         nodeid = record["nodeid"]
         package = _package_of(nodeid)
         if record["when"] == "collect":
@@ -99,23 +112,6 @@ def read_results(path: Path, nonce: str) -> RunResult:
     return run
 
 
-# A uid of its own for each concurrent grading run (as root): runs cannot signal, trace or read each other.
-_FREE_UIDS = list(range(61063, 60999, -1))
-_uid_lock = threading.Lock()
-
-
-def _take_uid() -> int:
-    with _uid_lock:
-        if not _FREE_UIDS:
-            raise RuntimeError("more concurrent grading runs than sandbox uids")
-        return _FREE_UIDS.pop()
-
-
-def _give_back_uid(uid: int) -> None:
-    with _uid_lock:
-        _FREE_UIDS.append(uid)
-
-
 def _readable(tree: Path) -> None:
     """Let the run's uid read the learner tree (and nothing makes it writable)."""
     for folder, _, files in os.walk(tree):
@@ -128,13 +124,16 @@ def _readable(tree: Path) -> None:
 
 @dataclass(frozen=True)
 class Sandbox:
-    """Limits for a child that runs untrusted code (grading). ``user``: uid to drop to when running as root."""
+    """Limits for a child that runs untrusted code (grading), and as root its confinement (:mod:`grader.confine`):
+    ``users``, the pool each run takes a uid of its own from; ``hidden``, folders no run may see."""
 
     cpu_seconds: int = 600
-    memory_bytes: int = 4 << 30
+    memory_bytes: int = 4 << 30  # per process (address space), and the run's cgroup in all where there is one
     processes: int = 512
     file_bytes: int = 64 << 20
-    user: int | None = None
+    tmp_bytes: int = 256 << 20  # each of the run's private /tmp, /var/tmp and /dev/shm
+    users: UserPool | None = None
+    hidden: tuple[str, ...] = ()
 
     def limits(self) -> dict[str, int]:
         return {"cpu": self.cpu_seconds, "memory": self.memory_bytes, "nproc": self.processes, "fsize": self.file_bytes}
@@ -234,49 +233,45 @@ def run_specs(
         process the learner's code never runs in. ``hide``: folders the child must not see (the checkout).
     """
     nonce = secrets.token_hex(16)
-    with tempfile.TemporaryDirectory(prefix="llmfs-run-") as private:
+    users = sandbox.users if sandbox is not None else None
+    with tempfile.TemporaryDirectory(prefix="llmfs-run-") as private, users.lease() if users else nullcontext() as user:
         private = Path(private)  # the results and log: never visible to the child's user
         scratch = private / "scratch"
         scratch.mkdir()
-        if sandbox is not None and sandbox.user is not None:
-            os.chmod(private, 0o711)
-            os.chown(scratch, sandbox.user, sandbox.user)
         args = [
             *targets, "-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin", "-p", "grader.pytest_plugin",
             "-p", "no:cacheprovider", "-q", "--no-header",
             "-o", "addopts=", "--rootdir", str(tree), f"--timeout={spec_timeout * (2 if learner_tree else 1) + (30 if learner_tree else 0):g}", *(["-x"] if exitfirst else []),
         ]  # fmt: skip
-        user = None
+        # What no run may see; the grader's temporary folder holds every run's files, the child's own bound back.
+        hidden = [str(COURSE_ROOT), *map(str, hide), *(sandbox.hidden if sandbox else ()), tempfile.gettempdir()]
+        job = {
+            "cwd": str(tree), "args": args, "env": child_env(scratch, threads, nonce),
+            "results": str(private / "results.jsonl"), "log": str(private / "output.log"), "scratch": str(scratch),
+            "timeout": total_timeout, "threads": threads, "limits": sandbox.limits() if sandbox else None, "user": user,
+            "hide": hidden, "tmp_bytes": sandbox.tmp_bytes if sandbox else None, "expose": [os.path.realpath(tree / "data")],
+        }  # fmt: skip
+        if user is not None:
+            os.chmod(private, 0o711)
+        if user is not None and learner_tree is None:  # pytest itself runs as the run's uid: its scratch is that uid's
+            os.chown(scratch, user, user)
         if learner_tree is not None:
-            user = _take_uid() if sandbox is not None and sandbox.user is not None else None
             home = scratch / "home"
             home.mkdir()
             if user is not None:
                 os.chown(home, user, user)
                 os.chmod(scratch, 0o711)
                 _readable(learner_tree)
-        job = {
-            "cwd": str(tree), "args": args, "env": child_env(scratch, threads, nonce),
-            "results": str(private / "results.jsonl"), "log": str(private / "output.log"), "stash": str(private / "stash"),
-            "timeout": total_timeout, "threads": threads,
-            "limits": sandbox.limits() if sandbox else None, "user": sandbox.user if sandbox else None,
-            "expose": [os.path.realpath(tree / "data")],
-        }  # fmt: skip
-        if learner_tree is not None:
             job["sandbox"] = {
                 "tree": str(learner_tree), "env": child_env(home, threads, ""), "user": user,
-                "hide": [str(COURSE_ROOT), *map(str, hide)], "spec_timeout": spec_timeout,
+                "hide": hidden, "spec_timeout": spec_timeout, "tmp_bytes": sandbox.tmp_bytes if sandbox else None,
                 "links": {str(tree / "data"): os.path.realpath(tree / "data")},
-                "expose": [str(learner_tree), os.path.realpath(learner_tree / "data"), str(home), str(scratch)],
+                "expose": [str(learner_tree), os.path.realpath(learner_tree / "data")], "writable": [str(scratch)],
                 "limits": sandbox.limits() if sandbox else {},
             }  # fmt: skip
             job["user"] = None
-        try:
-            with _zygote() as zygote:
-                answer = zygote.run(job)
-        finally:
-            if user is not None:
-                _give_back_uid(user)
+        with _zygote() as zygote:
+            answer = zygote.run(job)
         run = read_results(private / "results.jsonl", nonce)
         run.returncode, run.timed_out = answer["returncode"], answer["timed_out"]
         log = private / "output.log"
