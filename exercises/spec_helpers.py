@@ -42,10 +42,10 @@ def in_the_learners_process(function: Callable, *args: object) -> object:
     """``function(*args)`` where the learner's code runs; ``function`` must be defined in this module.
 
     Under pytest that is this process. When grading, the learner's code runs in a sandboxed process (see
-    grader/remote.py): a measurement of it, such as the memory it allocates, is taken there and only the plain
+    grader/sandbox/remote.py): a measurement of it, such as the memory it allocates, is taken there and only the plain
     result comes back. That process could misreport it, so use this only where no oracle outside it exists.
     """
-    remote = sys.modules.get("grader.remote")
+    remote = sys.modules.get("grader.sandbox.remote")
     link = remote.current_link() if remote is not None else None
     if link is None:
         return function(*args)

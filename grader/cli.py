@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 
-from . import progress, selfcheck, sync
+from . import selfcheck, sync
+from .learner import progress
 from .lessons import COURSE_ROOT, ManifestError, get_lesson, load_lessons
 
 console = Console(highlight=False)
@@ -151,7 +152,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from .release import release
+    from .grading.release import release
 
     out = release(args.out, args.root, branch=args.branch)
     console.print(f"Learner version written to {out}" + (f" and committed as branch {args.branch}" if args.branch else ""))
@@ -212,7 +213,7 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
 
 def cmd_grade(args: argparse.Namespace) -> int:
     _instructor_only(args)
-    from .grade import Course, Settings, default_sandbox, grade, submissions_in, write_results
+    from .grading.grade import Course, Settings, default_sandbox, grade, submissions_in, write_results
 
     paths = [p for folder in args.submissions for p in (submissions_in(folder) if folder.is_dir() and not _is_submission(folder) else [folder])]
     if not paths:
@@ -237,20 +238,20 @@ def _is_submission(folder: Path) -> bool:
 
 
 def cmd_roster(args: argparse.Namespace) -> int:
-    from .roster import roster_command
+    from .grading.roster import roster_command
 
     return roster_command(args.dir, args.watch, args.interval, args.html, lessons=load_lessons(args.root), console=console)
 
 
 def cmd_lesson(args: argparse.Namespace) -> int:
-    from .notebooks import lesson_command
+    from .learner.notebooks import lesson_command
 
     return lesson_command(args.lesson, root=args.root, out=args.out, execute=args.execute, console=console)
 
 
 def cmd_nbgrader(args: argparse.Namespace) -> int:
     _instructor_only(args)
-    from .nbgrader_export import nbgrader_command
+    from .grading.nbgrader_export import nbgrader_command
 
     return nbgrader_command(args.out, root=args.root, lessons=args.lessons or None, console=console)
 
@@ -263,7 +264,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from .chat import main as chat_main
+    from .learner.chat import main as chat_main
 
     return chat_main(args.rest, root=args.root)
 
@@ -326,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("target", help="tokenizer | model | train | generate | finetune | grade")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     bench.set_defaults(func=cmd_bench)
-    # `llmfs chat ...` goes to grader.chat before parsing (see main), so its options may come first.
+    # `llmfs chat ...` goes to grader.learner.chat before parsing (see main), so its options may come first.
     chat = sub.add_parser("chat", help="talk to a checkpoint in the terminal with your L10 code (llmfs chat CHECKPOINT --help)")
     chat.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     chat.set_defaults(func=cmd_chat)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .lessons import COURSE_ROOT, Lesson, get_lesson, load_lessons
-from .overlay import build_overlay, reference_sources
-from .run import RunResult, SpecResult, run_specs
+from .sandbox.overlay import build_overlay, reference_sources
+from .sandbox.run import RunResult, SpecResult, run_specs
 from .sync import find_regions, out_of_sync
 
 STUB_MESSAGE = re.compile(r"^not implemented: L\d\d [\w.]+\(\) is not implemented yet")

@@ -1,4 +1,4 @@
-"""The confinement of sandboxed runs (grader/confine.py), one mechanism at a time, in forked children.
+"""The confinement of sandboxed runs (grader/sandbox/confine.py), one mechanism at a time, in forked children.
 
 The killing is tried in a forked manager that plays the zygote (a subreaper): the test process itself holds
 warm zygotes that a subreaper's sweep would take for leftovers.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import confine
+from grader.sandbox import confine
 
 ROOT = os.geteuid() == 0
 only_as_root = pytest.mark.skipif(not ROOT, reason="uids and mount namespaces of a run's own need root")

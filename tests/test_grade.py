@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import confine, run
-from grader.grade import Course, Settings, default_sandbox, grade, write_results
-from grader.run import read_results
+from grader.sandbox import confine, run
+from grader.grading.grade import Course, Settings, default_sandbox, grade, write_results
+from grader.sandbox.run import read_results
 
 HOSTILE = Path(__file__).parent / "hostile"
 ROOT = os.geteuid() == 0
@@ -126,7 +126,7 @@ def test_malformed_result_lines_are_ignored(tmp_path: Path):
 def test_one_submissions_failure_is_its_own(mini_course_two: Path, tmp_path: Path, monkeypatch):
     """Whatever goes wrong while grading one submission, reading it or running it, is an error on its own row;
     the others are graded as usual."""
-    from grader import grade as grading
+    from grader.grading import grade as grading
 
     subs = tmp_path / "subs"
     for name in ("honest", "unreadable", "broken"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from grader.intake import load_submission
+from grader.grading.intake import load_submission
 from grader.lessons import load_lessons
 
 GIT = ["git", "-c", "user.email=l@example.org", "-c", "user.name=Learner", "-c", "init.defaultBranch=main"]

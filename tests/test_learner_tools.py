@@ -9,7 +9,7 @@ import pytest
 from grader import cli
 from grader.doctor import run_checks
 from grader.lessons import COURSE_ROOT
-from grader.release import ReleaseError, release
+from grader.grading.release import ReleaseError, release
 
 
 def _git_course(root: Path) -> Path:

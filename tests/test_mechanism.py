@@ -8,9 +8,9 @@ import pytest
 
 from grader import cli
 from grader.lessons import ManifestError, get_lesson, lesson_id, load_lessons, spec_key
-from grader.overlay import build_overlay, reference_sources
-from grader.progress import State, measure, next_step
-from grader.run import read_results, run_specs
+from grader.sandbox.overlay import build_overlay, reference_sources
+from grader.learner.progress import State, measure, next_step
+from grader.sandbox.run import read_results, run_specs
 from grader.selfcheck import check_lesson, load_mutants
 from grader.sync import MarkerError, make_stub, out_of_sync, sync
 

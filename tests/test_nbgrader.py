@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from grader.lessons import get_lesson, load_lessons
-from grader.nbgrader_export import HELPER, builds_on, export_course, lesson_notebook
+from grader.grading.nbgrader_export import HELPER, builds_on, export_course, lesson_notebook
 from grader.selfcheck import load_mutants
 from grader.sync import BEGIN, END
 

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from grader.lessons import load_lessons
-from grader.notebooks import (
+from grader.learner.notebooks import (
     FIGURES_VARIABLE, _StubReporter, execute_lesson, figures_folder, lesson_command, notebook_path, outputs, read_notebook, save_figures, text_of,
 )  # fmt: skip
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from grader.report import (
+from grader.grading.report import (
     NBGRADER_COLUMNS,
     MESSAGE_LIMIT,
     clean_text,

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from grader import roster as roster_module
+from grader.grading import roster as roster_module
 from grader.lessons import Lesson, Stage, load_lessons
-from grader.roster import Cell, collect, render_html, render_table, roster_command
+from grader.grading.roster import Cell, collect, render_html, render_table, roster_command
 
 HOSTILE_NAME = '<img src=x onerror="alert(1)">[b]eve[b]'
 

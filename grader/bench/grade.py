@@ -21,7 +21,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ..grade import Course, Settings, default_sandbox, grade
+from ..grading.grade import Course, Settings, default_sandbox, grade
 from ..lessons import COURSE_ROOT
 from ..selfcheck import load_mutants
 

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lessons import COURSE_ROOT, Lesson, Stage
-from .run import SpecResult, run_specs
+from ..lessons import COURSE_ROOT, Lesson, Stage
+from ..sandbox.run import SpecResult, run_specs
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ A job: ``{"cwd", "args", "env", "results", "log", "scratch", "timeout", "threads
 reach, e.g. the course data], "sandbox": {...} | null}``. The child starts a new session, applies the resource
 limits, opens the results file and runs ``pytest.main(args + ["--llmfs-results-fd", fd])``. With ``sandbox``
 (grading), the learner's code runs only in children of a template forked before any spec is imported, each
-confined by :func:`_confine` (see :mod:`grader.remote`); ``sandbox`` holds ``tree``, ``env``, ``user``, ``hide``,
+confined by :func:`_confine` (see :mod:`grader.sandbox.remote`); ``sandbox`` holds ``tree``, ``env``, ``user``, ``hide``,
 ``expose``, ``writable``, ``links``, ``tmp_bytes``, ``limits`` and ``spec_timeout``. Without it but with ``user``
 (a uid of the run's own), the child itself takes its private view of the filesystem and drops to that user once
 pytest is configured and before any spec module is imported. Each run gets a cgroup of its own where the host
-allows (:mod:`grader.confine`), and at its end every process of it is killed, whatever it forked and orphaned.
+allows (:mod:`grader.sandbox.confine`), and at its end every process of it is killed, whatever it forked and orphaned.
 """
 from __future__ import annotations
 
@@ -29,13 +29,13 @@ import time
 
 import pytest
 
-from grader import confine
+from grader.sandbox import confine
 
 # Imported once here so that every spec run starts warm.
 PRELOAD = (
     "numpy", "numpy.testing", "torch", "torch.nn", "torch.nn.functional", "torch.testing", "torch.optim",
     "torch.utils.data", "pytest", "pytest_timeout", "hypothesis", "hypothesis.strategies", "regex", "tracemalloc",
-    "tempfile", "zipfile", "csv", "grader.pytest_plugin", "tiktoken", "tiktoken.core", "tokenizers", "transformers",
+    "tempfile", "zipfile", "csv", "grader.sandbox.pytest_plugin", "tiktoken", "tiktoken.core", "tokenizers", "transformers",
     "safetensors", "safetensors.torch",
 )  # fmt: skip
 
@@ -77,11 +77,11 @@ class _DropPrivileges:
 
 
 def _confine(sandbox: dict, cgroup: confine.RunCgroup | None) -> None:
-    """Runs in the learner's child (see :mod:`grader.remote`) before any of its code: the sandbox.
+    """Runs in the learner's child (see :mod:`grader.sandbox.remote`) before any of its code: the sandbox.
 
     The run's cgroup, its own environment, scratch HOME and TMPDIR, and resource limits; as root, also its private
     view of the filesystem (the course checkout covered, /tmp, /var/tmp and /dev/shm fresh, no network) and then
-    the run's own unprivileged uid (:mod:`grader.confine`). ``sys.path`` keeps only the Python installation.
+    the run's own unprivileged uid (:mod:`grader.sandbox.confine`). ``sys.path`` keeps only the Python installation.
     """
     import tempfile
 

@@ -185,7 +185,7 @@ def _metadata(grade_id: str, *, solution: bool = False, grade: bool = False, loc
 
 
 def _module_order(folder: Path, modules: tuple[str, ...]) -> list[str]:
-    """The lesson's modules, each after the ones of the same lesson it imports (``from .sampling import``)."""
+    """The lesson's modules, each after the ones of the same lesson it imports (``from ..sampling import``)."""
     imports = {m: set(re.findall(r"^from \.(\w+) import", (folder / m).read_text(encoding="utf-8"), re.M)) for m in modules}
     ordered: list[str] = []
 
@@ -214,7 +214,7 @@ def _lesson_imports(folders: list[Path]) -> set[str]:
 def builds_on(lesson, root: Path) -> list[str]:
     """The lesson packages a lesson needs, directly or not: its manifest's ``depends`` and what its code and
     specs import."""
-    from .lessons import load_lessons
+    from ..lessons import load_lessons
 
     lessons = {other.package: other for other in load_lessons(root)}
     package_of = {other.id: other.package for other in lessons.values()}
@@ -324,7 +324,7 @@ def export_lesson(lesson, out: Path, root: Path) -> Path:
 
 def export_course(out: Path, root: Path | None = None, lessons: list[str] | None = None) -> list[Path]:
     """Write the nbgrader course directory ``out`` (every lesson, or the named ones); return the notebooks."""
-    from .lessons import COURSE_ROOT, get_lesson, load_lessons
+    from ..lessons import COURSE_ROOT, get_lesson, load_lessons
 
     root = COURSE_ROOT if root is None else root
     if not (root / "solutions").is_dir():

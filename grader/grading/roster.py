@@ -24,7 +24,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from .lessons import Lesson, load_lessons
+from ..lessons import Lesson, load_lessons
 from .report import one_line, validate
 
 REPORT_FOLDERS = ("gradescope", "feedback")  # written next to results files by ``llmfs grade``: not learners

@@ -16,7 +16,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from .lessons import COURSE_ROOT, Lesson, get_lesson
+from ..lessons import COURSE_ROOT, Lesson, get_lesson
 
 NOTEBOOK = "lesson.md"
 FIGURES_VARIABLE = "LLMFS_FIGURES"  # where the course's tests save the figures of executed notebooks
@@ -175,7 +175,7 @@ def execute_lesson(
     lesson: Lesson, workdir: Path, *, reference: bool = True, root: Path = COURSE_ROOT, timeout: float = 300, threads: int | None = 1
 ):
     """Execute a lesson's notebook in an overlay built in ``workdir``: on the reference, or on the stubs."""
-    from .overlay import build_overlay, reference_sources
+    from ..sandbox.overlay import build_overlay, reference_sources
 
     tree = build_overlay(Path(workdir), sources=reference_sources(root) if reference else {}, course_root=root)
     folder = tree / "exercises" / lesson.package

@@ -1,6 +1,6 @@
 """Run lesson specs with pytest in a child process and read back one outcome per spec.
 
-Outcomes come through :mod:`grader.pytest_plugin`, written to a file outside the tree under test, never by
+Outcomes come through :mod:`grader.sandbox.pytest_plugin`, written to a file outside the tree under test, never by
 parsing pytest's console output.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .confine import UserPool
-from .lessons import COURSE_ROOT, Lesson, spec_key
+from ..lessons import COURSE_ROOT, Lesson, spec_key
 from .pytest_plugin import NONCE_VARIABLE
 
 _RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
@@ -124,7 +124,7 @@ def _readable(tree: Path) -> None:
 
 @dataclass(frozen=True)
 class Sandbox:
-    """Limits for a child that runs untrusted code (grading), and as root its confinement (:mod:`grader.confine`):
+    """Limits for a child that runs untrusted code (grading), and as root its confinement (:mod:`grader.sandbox.confine`):
     ``users``, the pool each run takes a uid of its own from; ``hidden``, folders no run may see."""
 
     cpu_seconds: int = 600
@@ -157,13 +157,13 @@ class Zygote:
 
     def __init__(self) -> None:
         # This grader's own copy (a learner's release has one too), whatever is installed.
-        boot = f"import sys; sys.path.insert(0, {str(COURSE_ROOT)!r}); from grader.zygote import serve; serve()"
+        boot = f"import sys; sys.path.insert(0, {str(COURSE_ROOT)!r}); from grader.sandbox.zygote import serve; serve()"
         self.process = subprocess.Popen(
             [sys.executable, "-c", boot], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         )  # fmt: skip
         if self.process.stdout.readline().strip() != "ready":
-            raise RuntimeError("the spec runner (grader.zygote) failed to start: run `llmfs doctor`")
+            raise RuntimeError("the spec runner (grader.sandbox.zygote) failed to start: run `llmfs doctor`")
 
     def run(self, job: dict) -> dict:
         """Run one job; a zygote killed meanwhile (e.g. by the code under test) answers as a crashed run."""
@@ -229,7 +229,7 @@ def run_specs(
 
     exitfirst: stop at the first failing spec (the rest are then "missing"), e.g. to learn that a mutant is caught.
     learner_tree: grading: ``tree`` holds proxies of the learner's modules, and the learner's code runs in a
-        sandboxed child importing from this tree (see :mod:`grader.remote`); pytest and the verdict stay in a
+        sandboxed child importing from this tree (see :mod:`grader.sandbox.remote`); pytest and the verdict stay in a
         process the learner's code never runs in. ``hide``: folders the child must not see (the checkout).
     """
     nonce = secrets.token_hex(16)
@@ -239,7 +239,7 @@ def run_specs(
         scratch = private / "scratch"
         scratch.mkdir()
         args = [
-            *targets, "-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin", "-p", "grader.pytest_plugin",
+            *targets, "-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin", "-p", "grader.sandbox.pytest_plugin",
             "-p", "no:cacheprovider", "-q", "--no-header",
             "-o", "addopts=", "--rootdir", str(tree), f"--timeout={spec_timeout * (2 if learner_tree else 1) + (30 if learner_tree else 0):g}", *(["-x"] if exitfirst else []),
         ]  # fmt: skip

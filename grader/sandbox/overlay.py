@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .lessons import COURSE_ROOT, Lesson, load_lessons
+from ..lessons import COURSE_ROOT, Lesson, load_lessons
 from .remote import proxy_module_source
 
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
@@ -32,7 +32,7 @@ def build_overlay(
              ``solutions/l03`` or a learner's ``exercises/l03``); lessons not named keep the stubs.
     modules: (package, module) -> the whole text of that module, over whatever ``sources`` chose (a mutant).
     copy_data: copy ``data/`` instead of linking it (for untrusted code that could write to it).
-    proxies:  lesson packages whose modules are grading proxies (:mod:`grader.remote`): the learner's code
+    proxies:  lesson packages whose modules are grading proxies (:mod:`grader.sandbox.remote`): the learner's code
               itself runs in a sandboxed child, from a tree made by :func:`build_learner_tree`.
     """
     sources = dict(sources or {})

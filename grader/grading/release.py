@@ -13,8 +13,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .lessons import COURSE_ROOT, load_lessons
-from .sync import BEGIN, out_of_sync
+from ..lessons import COURSE_ROOT, load_lessons
+from ..sync import BEGIN, out_of_sync
 
 # Paths (relative to the course root) that never reach learners.
 INSTRUCTOR_ONLY = ("solutions", "tests", ".ci", "CONTRIBUTING.md", "grader/bench")

@@ -7,9 +7,9 @@ For every submission and lesson there are two runs of the pristine specs over an
 - **cumulative**: the learner's modules for every lesson (their own chain).
 
 The manifest's ``counts`` says which one scores. Each run is a separate child (forked from a warm zygote)
-with a per-spec timeout, a run timeout and resource limits, confined as :mod:`grader.confine` describes (as
+with a per-spec timeout, a run timeout and resource limits, confined as :mod:`grader.sandbox.confine` describes (as
 root: a uid of its own, a private view of the filesystem that hides the course checkouts and every submission,
-limits per run, every process killed at its end), and reporting through :mod:`grader.pytest_plugin`; the specs
+limits per run, every process killed at its end), and reporting through :mod:`grader.sandbox.pytest_plugin`; the specs
 a run did not report count as failed.
 
 **Time.** Each submission has a budget: each of its runs is allowed ``max(budget_floor, budget_factor x the
@@ -43,12 +43,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import __version__
-from .confine import RUN_USERS, editable_checkouts
+from .. import __version__
+from ..sandbox.confine import RUN_USERS, editable_checkouts
 from .intake import Submission, learner_name, load_submission
-from .lessons import COURSE_ROOT, Lesson, load_lessons
-from .overlay import build_learner_tree, build_overlay
-from .run import RunResult, Sandbox, SpecResult, run_specs
+from ..lessons import COURSE_ROOT, Lesson, load_lessons
+from ..sandbox.overlay import build_learner_tree, build_overlay
+from ..sandbox.run import RunResult, Sandbox, SpecResult, run_specs
 
 MODES = ("isolated", "cumulative")
 

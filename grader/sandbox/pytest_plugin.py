@@ -1,12 +1,12 @@
 """A pytest plugin that reports one JSON line per spec outcome to a file outside the tree under test.
 
-Loaded by the runner with ``-p grader.pytest_plugin --llmfs-results-fd FD`` (a file the runner opened before
+Loaded by the runner with ``-p grader.sandbox.pytest_plugin --llmfs-results-fd FD`` (a file the runner opened before
 pytest started) and a one-time secret in the environment variable ``LLMFS_NONCE``, which the runner requires
 on every line. Each line is ``{"nonce", "nodeid", "when", "outcome", "message", "duration"}`` and is flushed as
 soon as it is known, so a run that dies half-way keeps what it reached.
 
 In grading, this process never runs the learner's code: the graded modules are proxies into a sandboxed
-child (see :mod:`grader.remote`), so what this plugin writes is decided here. Only its own call of the spec
+child (see :mod:`grader.sandbox.remote`), so what this plugin writes is decided here. Only its own call of the spec
 function writes "passed"; pytest's reports can add failures and errors.
 """
 from __future__ import annotations

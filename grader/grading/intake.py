@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .lessons import Lesson
+from ..lessons import Lesson
 
 MAX_MODULE_BYTES = 1 << 20  # a lesson module larger than 1 MiB is not a lesson module
 MAX_ARCHIVE_MEMBERS = 100_000

@@ -14,7 +14,7 @@ import importlib
 import sys
 from pathlib import Path
 
-COURSE_ROOT = Path(__file__).resolve().parents[1]
+COURSE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def main(argv: list[str] | None = None, root: Path = COURSE_ROOT) -> int:

@@ -25,7 +25,7 @@ What the learner's code may expect of an in-process call is kept:
 - exceptions come back as the same builtin type with the learner's message (``NotImplementedError`` from a stub
   reads "not implemented" as in a learner's own pytest run).
 
-The child is confined (its own uid, private temporary folders, limits; see :mod:`grader.confine` where
+The child is confined (its own uid, private temporary folders, limits; see :mod:`grader.sandbox.confine` where
 present) and sees only an overlay of implementation modules: no specs, no snapshots, no reference of the
 lesson being graded. If it crashes or overruns the spec's time, it is killed and the next spec gets a fresh one:
 names imported from a learner module are looked up again; objects made in the lost child raise
@@ -1484,7 +1484,7 @@ def proxy_module_source(module_name: str) -> str:
     """The text of a proxy module in the trusted overlay, standing for the learner's ``module_name``."""
     return (
         f'"""Grading proxy: the names of the learner\'s {module_name} are served by the sandboxed process."""\n'
-        f"from grader.remote import module_getattr\n\n__getattr__ = module_getattr({module_name!r})\n"
+        f"from grader.sandbox.remote import module_getattr\n\n__getattr__ = module_getattr({module_name!r})\n"
     )
 
 
