@@ -6,6 +6,7 @@ same GPT-2 weights, across length penalties, the three early-stopping modes, wit
 """
 from __future__ import annotations
 
+import copy
 import itertools
 
 import pytest
@@ -80,6 +81,67 @@ def test_beam_search_matches_brute_force(length_penalty, eos):
     )
 
 
+def _beam_variant(model, prompt, num_beams, max_new, length_penalty, early_stopping, eos, flaw=None) -> list[int]:
+    """The docstring's beam search written plainly (full forward passes), with one known mistake switched on by
+    ``flaw``: used to NAME the mistake when your beam search differs from transformers'."""
+    import torch.nn.functional as F
+
+    beams, scores, finished = [prompt[0].tolist()], torch.zeros(1), []
+    for step in range(max_new):
+        n = step + 1
+        with torch.no_grad():
+            logits = model(torch.tensor(beams))[0][:, -1].float()
+        step_scores = F.softmax(logits, -1) if flaw == "summing probabilities" else F.log_softmax(logits, -1)
+        flat = (step_scores + scores[:, None]).view(-1)
+        top, index = flat.topk(min(2 * num_beams, flat.numel()))
+        vocab = logits.shape[-1]
+        live, live_scores = [], []
+        for rank, (score, i) in enumerate(zip(top.tolist(), index.tolist())):
+            beam, token = divmod(i, vocab)
+            if token == eos or n == max_new:
+                if rank < num_beams or flaw == "any rank finishes":
+                    length = n + prompt.shape[1] if flaw == "prompt in length" else n
+                    norm = score if flaw == "no length normalisation" else score / length**length_penalty
+                    finished.append((norm, beams[beam] + [token]))
+            elif len(live) < num_beams:
+                live.append(beams[beam] + [token])
+                live_scores.append(score)
+        finished = sorted(finished, key=lambda item: item[0], reverse=True)[:num_beams]
+        if not live or n == max_new:
+            break
+        beams, scores = live, torch.tensor(live_scores)
+        if len(finished) == num_beams and flaw != "no early stop":
+            if early_stopping is True:
+                break
+            never = early_stopping == "never" and flaw != "never as False"
+            best_n = max_new if never and length_penalty > 0 else n
+            if scores[0] / best_n**length_penalty <= finished[-1][0]:
+                break
+    if flaw == "finished beams dropped":
+        return beams[0]
+    return finished[0][1]
+
+
+BEAM_FLAWS = {
+    "no length normalisation": "rank a finished sequence by score / n ** length_penalty, not the plain sum",
+    "summing probabilities": "add LOG-probabilities (log_softmax), not probabilities",
+    "finished beams dropped": "keep the finished hypotheses (EOS or max_new_tokens) and return the best of THEM",
+    "any rank finishes": "only candidates among the first num_beams of the 2 * num_beams may finish",
+    "prompt in length": "n is the number of GENERATED tokens (EOS included), not the prompt's length too",
+    "never as False": "early_stopping='never' bounds a live beam with the best length it can reach (max_new_tokens)",
+    "no early stop": "once num_beams hypotheses are finished, apply the stopping rule of early_stopping",
+}
+
+
+def _name_the_beam_mistake(model, prompt, got: list[int], args) -> str:
+    named = [f"{flaw}: {fix}" for flaw, fix in BEAM_FLAWS.items() if _beam_variant(model, prompt, *args, flaw=flaw) == got]
+    if named:
+        return "Your result is what beam search gives with this mistake: " + "; ".join(named)
+    return ("Check: only the first num_beams of the 2 * num_beams candidates may finish; a beam that ends leaves the "
+            "live beams; the score is divided by the GENERATED length (EOS included) ** length_penalty; the stopping "
+            "rule of each early_stopping")
+
+
 # (seed of the random weights, num_beams, max_new_tokens, length_penalty, early_stopping, eos_token_id): chosen so
 # that the three early-stopping modes, positive and negative length penalties and EOS all change the answer.
 HF_CASES = [
@@ -103,13 +165,15 @@ def test_beam_search_matches_transformers(seed, num_beams, max_new_tokens, lengt
     want = hf.generate(
         prompt, attention_mask=torch.ones_like(prompt), do_sample=False, eos_token_id=eos, pad_token_id=0, **settings
     )
+    oracle_model = copy.deepcopy(ours)  # for naming a mistake, copied before your code sees the model
     got = beam_search(ours, prompt, eos_token_id=eos, **settings)
-    assert got.shape == want.shape and torch.equal(got, want), (
-        f"num_beams={num_beams}, length_penalty={length_penalty}, early_stopping={early_stopping!r}, eos={eos}: "
-        f"beam search gave {got[0, 3:].tolist()}, transformers {want[0, 3:].tolist()}. Check: only the first "
-        "num_beams of the 2 * num_beams candidates may finish; a beam that ends leaves the live beams; the score is "
-        "divided by the GENERATED length (EOS included) ** length_penalty; the stopping rule of each early_stopping"
-    )
+    if not (got.shape == want.shape and torch.equal(got, want)):
+        args = (num_beams, max_new_tokens, length_penalty, early_stopping, eos)
+        why = _name_the_beam_mistake(oracle_model, prompt, got[0].tolist(), args)
+        raise AssertionError(
+            f"num_beams={num_beams}, length_penalty={length_penalty}, early_stopping={early_stopping!r}, eos={eos}: "
+            f"beam search gave {got[0, 3:].tolist()}, transformers {want[0, 3:].tolist()}. {why}"
+        )
 
 
 def test_one_beam_without_eos_is_greedy():

@@ -308,3 +308,43 @@ def test_cached_greedy_matches_transformers():
     assert torch.equal(got, want), (
         "greedy generate with the KV cache differs from transformers' generate: " + _first_difference(got, want)
     )
+
+
+def _manual_penalised_greedy(model, idx: torch.Tensor, max_new_tokens: int, penalty: float) -> torch.Tensor:
+    """The definition with transformers' own RepetitionPenaltyLogitsProcessor: the model sees the last block_size
+    tokens, the penalty covers EVERY token so far (prompt and everything generated, however far back)."""
+    from transformers import RepetitionPenaltyLogitsProcessor
+
+    processor = RepetitionPenaltyLogitsProcessor(penalty=penalty)
+    ids = idx
+    with torch.no_grad():
+        for _ in range(max_new_tokens):
+            logits = model(ids[:, -model.config.block_size :])[0][:, -1]
+            ids = torch.cat([ids, processor(ids, logits.clone()).argmax(-1, keepdim=True)], dim=1)
+    return ids
+
+
+@pytest.mark.parametrize("use_cache", [False, True])
+def test_repetition_penalty_covers_the_whole_history(use_cache):
+    model = _gpt(14, vocab_size=24, block_size=6)
+    want = _manual_penalised_greedy(model, PROMPTS, 18, 1.8)  # 4 + 18 tokens, a window of 6
+    got = generate(model, PROMPTS, 18, temperature=0, repetition_penalty=1.8, use_cache=use_cache)
+    assert torch.equal(got, want), (
+        f"use_cache={use_cache}, block_size 6, 18 new tokens, repetition_penalty 1.8: {_first_difference(got, want)}. "
+        "The model sees only the last block_size tokens, but the repetition penalty covers every token so far "
+        "(the whole prompt and everything generated, also what has left the window)"
+    )
+
+
+def test_every_generate_call_starts_with_a_fresh_cache():
+    model = _gpt(15)
+    first_prompt, second_prompt = PROMPTS, torch.tensor([[7, 7, 2], [0, 11, 4]])
+    want_first = generate(model, first_prompt, 6, temperature=0, use_cache=False)
+    want_second = generate(model, second_prompt, 6, temperature=0, use_cache=False)
+    got = [generate(model, prompt, 6, temperature=0) for prompt in (first_prompt, second_prompt, first_prompt)]
+    for run, (g, w) in enumerate(zip(got, (want_first, want_second, want_first))):
+        assert torch.equal(g, w), (
+            f"call {run + 1} of generate(use_cache=True) on the same model: {_first_difference(g, w)}. The cache "
+            "holds one generation's past: make a new KVCache (or reset it) at the start of every call, never keep "
+            "the previous call's keys and values"
+        )

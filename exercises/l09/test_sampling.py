@@ -320,3 +320,72 @@ def test_filters_apply_in_order():
         f"probabilities [0.5, 0.3, 0.2] with top_k=2 then top_p=0.6 should always draw token 0, drew {seen}: "
         "top-k first, then top-p on what top-k left"
     )
+
+
+# --- Contract details: exact boundaries and degenerate inputs -----------------------------------------
+
+
+@pytest.mark.parametrize("p", [0.125, 0.25, 0.5, 0.75, 0.875])
+def test_top_p_at_exact_boundaries(p):
+    from transformers import TopPLogitsWarper
+
+    # Eight equal logits: every probability is exactly 1/8 and every cumulative sum k/8 is exact in float32,
+    # so the nucleus for p = k/8 is exactly k tokens: the k-th token REACHES p and nothing more is needed.
+    logits = torch.zeros(3, 8)
+    got = top_p_filter(logits, p)
+    want = TopPLogitsWarper(top_p=p)(None, logits.clone())
+    kept, wanted = _kept(got).sum(-1).tolist(), _kept(want).sum(-1).tolist()
+    assert kept == wanted == [round(8 * p)] * 3, (
+        f"eight equally likely tokens (1/8 each), top_p={p}: kept {kept} tokens per row, transformers keeps {wanted}. "
+        f"{round(8 * p)} tokens hold exactly p, so that is the nucleus: drop the sorted tail whose cumulative "
+        "probability is <= 1 - p (less-or-equal: a tail holding exactly 1 - p goes too), not < 1 - p"
+    )
+
+
+def test_sample_next_degenerate_inputs():
+    logits = _random_logits(15, rows=6, vocab=12)
+    one = sample_next(logits[0], generator=_gen(1))
+    assert one.shape == () and one.dtype == torch.int64, (
+        f"sample_next of 1-D logits (vocab,) should give a 0-d int64 id, got {one.dtype} {tuple(one.shape)}: "
+        "squeeze only the sample dimension (torch.multinomial(...).squeeze(-1)), do not flatten"
+    )
+    assert greedy(logits[0]).shape == (), "greedy of 1-D logits should be a 0-d id"
+    row = sample_next(logits[:1], generator=_gen(2))
+    assert row.shape == (1,), f"sample_next of a batch of one row (1, vocab) should give shape (1,), got {tuple(row.shape)}"
+    plain = sample_next(logits, generator=_gen(3))
+    for name, settings in {"top_k >= vocab": dict(top_k=12), "top_k > vocab": dict(top_k=500), "top_p=1.0": dict(top_p=1.0)}.items():
+        got = sample_next(logits, generator=_gen(3), **settings)
+        assert torch.equal(got, plain), (
+            f"sample_next with {name} should draw exactly what it draws without the filter (nothing is removed), "
+            f"got {got.tolist()} instead of {plain.tolist()}: such a filter is a no-op"
+        )
+    separated = torch.tensor([[0.0, 1.0, 3.0, 2.0], [5.0, 1.0, 0.0, 4.0]])
+    tiny = sample_next(separated[:, None].expand(2, 200, 4).reshape(400, 4), temperature=1e-3, generator=_gen(4))
+    assert (tiny.view(2, 200) == torch.tensor([[2], [0]])).all(), (
+        "at temperature 1e-3 the distribution is the argmax (the gaps between logits become thousands): "
+        f"drew {sorted(set(tiny.tolist()))}. Divide the logits by the temperature"
+    )
+    huge = sample_next(separated[:1].expand(4000, 4), temperature=1e4, generator=_gen(5))
+    assert len(set(huge.tolist())) == 4, (
+        f"at temperature 1e4 every token is about equally likely, yet only {sorted(set(huge.tolist()))} were drawn"
+    )
+
+
+def test_filters_leave_their_input_alone():
+    logits = _random_logits(16, rows=4, vocab=10)
+    previous = torch.tensor([[0, 1], [2, 3], [4, 4], [9, 0]])
+    calls = {
+        "apply_temperature(logits, 0.5)": lambda x: apply_temperature(x, 0.5),
+        "apply_temperature(logits, 0)": lambda x: apply_temperature(x, 0),
+        "top_k_filter(logits, 3)": lambda x: top_k_filter(x, 3),
+        "top_p_filter(logits, 0.5)": lambda x: top_p_filter(x, 0.5),
+        "apply_repetition_penalty(logits, previous, 1.5)": lambda x: apply_repetition_penalty(x, previous, 1.5),
+    }
+    for name, call in calls.items():
+        given = logits.clone()
+        out = call(given)
+        assert torch.equal(given, logits), (
+            f"{name} changed the logits it was given ({int((given != logits).sum())} entries): return a new tensor "
+            "(masked_fill, not masked_fill_; logits / T, not logits /= T): the caller may still need its logits"
+        )
+        assert out.shape == logits.shape, f"{name} returned shape {tuple(out.shape)}, expected {tuple(logits.shape)}"

@@ -91,3 +91,22 @@ def test_sequence_logprobs_carry_gradients():
     sequence_logprobs(model, ids, mask).sum().backward()
     grad = model.transformer.wte.weight.grad
     assert grad is not None and grad.abs().sum() > 0, "sequence_logprobs must be differentiable: DPO and PPO train through it (no .detach(), no torch.no_grad)"
+
+
+def test_token_logprobs_with_huge_logits():
+    model = tiny_gpt(4)
+    with torch.no_grad():
+        model.transformer.ln_f.weight.mul_(1e5)  # logits in the thousands: most probabilities underflow to 0
+    ids = torch.randint(0, 50, (2, 12), generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():  # the oracle, computed before your code sees the model
+        logits = model(ids[:, :-1])[0]
+        want = F.log_softmax(logits.double(), dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    got = token_logprobs(model, ids).detach()
+    assert torch.isfinite(got).all(), (
+        f"with logits up to {logits.abs().max().item():.0f}, token_logprobs gave {int((~torch.isfinite(got)).sum())} "
+        "non-finite values: log(softmax(x)) is log(0) = -inf for an unlikely token; F.log_softmax computes "
+        "x - logsumexp(x), which stays finite"
+    )
+    torch.testing.assert_close(got.double(), want, rtol=1e-6, atol=1e-6, msg=lambda m: (
+        f"token_logprobs with huge logits differ from log_softmax(logits).gather(next token)\n{m}"
+    ))  # fmt: skip

@@ -33,6 +33,9 @@ def test_dpo_loss_value():
         ("the reference log-probabilities are missing: use log pi - log pi_ref",
          reference_formula(POLICY_CHOSEN, POLICY_REJECTED, torch.zeros(3), torch.zeros(3), 0.5)),
         ("beta is missing", reference_formula(POLICY_CHOSEN, POLICY_REJECTED, REF_CHOSEN, REF_REJECTED, 1.0)),
+        ("beta is applied twice (beta * beta * log-ratio difference): the implicit rewards are beta * log-ratio, and "
+         "the loss's margin is their difference, not beta times it again",
+         reference_formula(POLICY_CHOSEN, POLICY_REJECTED, REF_CHOSEN, REF_REJECTED, 0.25)),
     ]  # fmt: skip
     why = next((hint for hint, value in hints if torch.allclose(loss, value)), "check the formula in the docstring")
     assert torch.allclose(loss, want), f"dpo_loss = {loss.item():.5f}, expected {want.item():.5f}: {why}"
@@ -117,3 +120,28 @@ def test_dpo_loss_equals_trl_dpo_trainer(data_dir, tmp_path):
         f"on trl's own batch your DPO loss is {got.item():.6f}, trl's DPOTrainer gives {want.item():.6f}: "
         "log-probs summed over the completion tokens, policy minus reference, times beta, -logsigmoid, mean over pairs"
     )
+
+
+def test_dpo_loss_at_large_margins():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None, report_multiple_bugs=False)
+    @given(st.lists(st.floats(-3000, 3000), min_size=4, max_size=4), st.floats(0.01, 5.0))
+    def stable(logps, beta):
+        pc, pr, rc, rr = (torch.tensor([x]) for x in logps)
+        loss, chosen, rejected = dpo_loss(pc, pr, rc, rr, beta=beta)
+        margin = beta * ((pc.double() - rc.double()) - (pr.double() - rr.double()))
+        want = F.softplus(-margin).mean()  # -log sigmoid(m) = log(1 + exp(-m)), exact in float64
+        assert torch.isfinite(loss), (
+            f"dpo_loss gave {loss.item()} for a margin beta * (log-ratio difference) = {margin.item():.1f}: use "
+            "F.logsigmoid, which is finite for any margin; torch.log(torch.sigmoid(m)) is log(0) = -inf once m < -100"
+        )
+        assert math.isclose(loss.item(), want.item(), rel_tol=1e-4, abs_tol=1e-4), (
+            f"dpo_loss = {loss.item():.6g} for the margin {margin.item():.6g} (beta={beta:.3g}), expected "
+            f"-log sigmoid(margin) = {want.item():.6g}"
+            + (": beta is applied twice (the rewards are already beta * log-ratio; the loss takes beta * log-ratio "
+               "difference once)" if math.isclose(loss.item(), F.softplus(-beta * margin).item(), rel_tol=1e-4) and beta != 1 else "")
+        )
+
+    stable()

@@ -172,3 +172,112 @@ def test_one_ppo_step_improves_the_surrogate_objective():
     assert abs(stats["policy_loss"] + before.item()) < 1e-5, f"at the first step ratio = 1, so the policy loss is -mean(A) = {-before.item():.5f}, got {stats['policy_loss']:.5f}"
     with raises_value_error("reply", "kl_penalized_rewards with a row that has no reply token should raise ValueError"):
         kl_penalized_rewards(torch.zeros(1), torch.zeros(1, 3), torch.zeros(1, 3), torch.zeros(1, 3, dtype=torch.bool), 0.1)
+
+
+def test_clipping_at_both_edges():
+    # ratios below, inside and above [0.8, 1.2], each with a positive and a negative advantage
+    ratios = torch.tensor([[0.5, 0.5, 0.9, 0.9, 1.5, 1.5, 3.0, 0.1]], dtype=torch.float64)
+    advantages = torch.tensor([[1.0, -1.0, 1.0, -1.0, 1.0, -1.0, -2.0, 2.0]], dtype=torch.float64)
+    mask = torch.ones(1, 8, dtype=torch.bool)
+    logprobs = torch.log(ratios).requires_grad_()
+    loss, clip_fraction = ppo_policy_loss(logprobs, torch.zeros(1, 8, dtype=torch.float64), advantages, mask, clip_range=0.2)
+    terms = torch.minimum(ratios * advantages, ratios.clamp(0.8, 1.2) * advantages)
+    assert torch.allclose(loss.double(), -terms.mean()), f"ppo_policy_loss = {loss.item():.5f}, expected {-terms.mean().item():.5f}: clip the ratio at BOTH edges, 1 - eps and 1 + eps"
+    clipped = (ratios.clamp(0.8, 1.2) * advantages < ratios * advantages).double().mean()  # tokens 1 and 4 only
+    assert torch.allclose(clip_fraction.double(), clipped), (
+        f"clip_fraction = {clip_fraction.item():.4f}, expected {clipped.item():.4f} (2 of 8): a token counts when its "
+        "CLIPPED term is the smaller one (gradient 0). A ratio outside the range whose unclipped term is the smaller "
+        "(ratio 0.5 with A > 0, 1.5 with A < 0, 3.0 with A < 0, 0.1 with A > 0) is not clipped: do not count "
+        "|ratio - 1| > eps"
+    )
+    loss.backward()
+    zero = logprobs.grad[0] == 0
+    assert zero.tolist() == [False, True, False, False, True, False, False, False], (
+        f"gradient {logprobs.grad[0].tolist()}: only tokens 1 (ratio 0.5, A < 0) and 4 (ratio 1.5, A > 0) are past the "
+        "clip range the way their advantage wants; every other token keeps its gradient"
+    )
+    values = torch.tensor([[1.0, -1.0, 0.1, -0.1, 0.5, -0.5]], dtype=torch.float64, requires_grad=True)
+    old = torch.zeros(1, 6, dtype=torch.float64)
+    returns = torch.tensor([[2.0, -2.0, 1.0, -1.0, -3.0, 3.0]], dtype=torch.float64)
+    vmask = torch.ones(1, 6, dtype=torch.bool)
+    got = ppo_value_loss(values, old, returns, vmask, clip_range=0.2)
+    v_clip = old + (values.detach() - old).clamp(-0.2, 0.2)
+    want = 0.5 * torch.maximum((values.detach() - returns) ** 2, (v_clip - returns) ** 2).mean()
+    assert torch.allclose(got.double(), want), (
+        f"ppo_value_loss = {got.item():.5f}, expected {want.item():.5f}: V_clipped = old + clamp(V - old, -eps, eps) "
+        "clips a value that moved DOWN as well as one that moved up"
+    )
+
+
+def test_ppo_step_is_one_clipped_gradient_step():
+    import copy
+
+    gpt = tiny_gpt(5)
+    twin = copy.deepcopy(gpt)  # the oracle's copy, taken before your code sees the model
+    generator = torch.Generator().manual_seed(5)
+    ids = torch.randint(0, 28, (3, 9), generator=generator)
+    mask = torch.zeros(3, 8, dtype=torch.bool)
+    mask[:, 2:] = True
+    old_logprobs = torch.randn(3, 8, generator=generator) * 0.1 - 3.0
+    old_values = torch.randn(3, 8, generator=generator) * 0.1
+    advantages = torch.randn(3, 8, generator=generator) * mask
+    returns = torch.randn(3, 8, generator=generator) * mask
+    settings = dict(clip_range=0.2, value_clip_range=0.2, value_coef=0.37, max_grad_norm=0.05)
+
+    # The oracle: the same update written out on the twin (hidden states read at ln_f's output).
+    value_head = torch.nn.Linear(16, 1)
+    torch.nn.init.zeros_(value_head.weight)
+    torch.nn.init.zeros_(value_head.bias)
+    hidden = {}
+    twin.transformer.ln_f.register_forward_hook(lambda module, inputs, output: hidden.update(h=output))
+    logits = twin(ids[:, :-1])[0]
+    values = value_head(hidden["h"]).squeeze(-1)
+    logprobs = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    ratio = torch.exp(logprobs - old_logprobs)
+    policy_loss = -(torch.minimum(ratio * advantages, ratio.clamp(0.8, 1.2) * advantages) * mask).sum() / mask.sum()
+    v_clip = old_values + (values - old_values).clamp(-0.2, 0.2)
+    value_loss = 0.5 * (torch.maximum((values - returns) ** 2, (v_clip - returns) ** 2) * mask).sum() / mask.sum()
+    oracle_params = list(twin.parameters()) + list(value_head.parameters())
+    (policy_loss + 0.37 * value_loss).backward()
+    norm = torch.nn.utils.clip_grad_norm_(oracle_params, 0.05)
+    with torch.no_grad():
+        for p in oracle_params:
+            p -= 0.1 * p.grad
+    assert norm > 0.05, "the spec's own setting: the gradient norm must exceed max_grad_norm"
+
+    agent = PolicyWithValue(gpt)
+    optimizer = torch.optim.SGD(agent.parameters(), lr=0.1)
+    batch = {"ids": ids, "action_mask": mask, "old_logprobs": old_logprobs, "old_values": old_values,
+             "advantages": advantages, "returns": returns}  # fmt: skip
+    stats = ppo_step(agent, optimizer, batch, **settings)
+    assert abs(stats["policy_loss"] - policy_loss.item()) < 1e-5 and abs(stats["value_loss"] - value_loss.item()) < 1e-5, (
+        f"ppo_step's statistics policy_loss={stats['policy_loss']:.6f}, value_loss={stats['value_loss']:.6f}, expected "
+        f"{policy_loss.item():.6f} and {value_loss.item():.6f} (the losses before the update)"
+    )
+    moved = max((a - b).abs().max().item() for a, b in zip(gpt.parameters(), twin.parameters()))
+    head = (agent.value_head.weight.detach() - value_head.weight.detach()).abs().max().item()
+    assert moved < 1e-6 and head < 1e-6, (
+        f"after one ppo_step (SGD, lr 0.1) the parameters differ from the update written out by {max(moved, head):.3g}: "
+        "loss = policy loss + value_coef * value loss (value_coef=0.37 here, not 1), then "
+        "clip_grad_norm_(policy.parameters(), max_grad_norm) (0.05 here: the gradient is larger) before optimizer.step()"
+    )
+
+
+def test_rollout_draws_in_length_order():
+    gpt = tiny_gpt(6)
+    prompts = [[1, 2, 3], [4], [5, 6, 7], [8, 9], [10]]
+    ids, mask = rollout(gpt, prompts, max_new_tokens=5, stop_id=STOP, pad_id=PAD, temperature=1.0,
+                        generator=torch.Generator().manual_seed(6))  # fmt: skip
+    generator = torch.Generator().manual_seed(6)
+    for length in (1, 2, 3):  # one generate call per prompt length, shortest first: the generator's order
+        rows = [row for row, prompt in enumerate(prompts) if len(prompt) == length]
+        out = generate(gpt, torch.tensor([prompts[row] for row in rows]), 5, temperature=1.0, stop_tokens=(STOP,), generator=generator)
+        for row, sequence in zip(rows, out.tolist()):
+            reply = sequence[length:]
+            reply = reply[: reply.index(STOP) + 1] if STOP in reply else reply
+            got = ids[row][mask[row]].tolist()
+            assert got == reply, (
+                f"row {row} (a prompt of {length}): sampled reply {got}, expected {reply} from the same seed. Generate "
+                "the prompts of one length together, one generate call per length, SHORTEST first, with the "
+                "generator and temperature passed on; rows come back in the prompts' order"
+            )

@@ -1,0 +1,1 @@
+"""The learner's tools: progress (status, next, hint, watch), lesson notebooks, chat."""

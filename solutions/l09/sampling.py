@@ -62,7 +62,8 @@ def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
     """Keep the k largest logits of each row, set the others to -inf.
 
     Every logit >= the k-th largest stays, so a tie at the boundary keeps all the tied tokens (as
-    ``transformers``' TopKLogitsWarper does). k >= vocab keeps everything.
+    ``transformers``' TopKLogitsWarper does). k >= vocab keeps everything. A new tensor: ``logits`` is left as
+    it was (the caller may still need it).
 
     logits: (..., vocab) -> (..., vocab). ValueError unless k is an int >= 1.
 

@@ -1,10 +1,5 @@
 """Top-p keeps the tokens whose cumulative probability stays below p: when the top token alone exceeds p, none."""
-TARGET = "sampling.py"
-
-
-def top_p_filter(logits, p):
-    sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
-    cumulative = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
-    drop_sorted = cumulative >= p
-    drop = drop_sorted.scatter(-1, order, drop_sorted)
-    return logits.masked_fill(drop, float("-inf"))
+TARGET = 'sampling.py'
+REPLACE = {
+    '    # The tail whose whole mass is <= 1 - p can go; what stays then holds at least p.\n    drop_sorted = cumulative <= 1 - p\n    drop_sorted[..., -1] = False  # the most likely token always stays\n    drop = drop_sorted.scatter(-1, order, drop_sorted)  # back to vocabulary order\n': '    drop_sorted = cumulative >= p\n    drop = drop_sorted.scatter(-1, order, drop_sorted)\n',
+}

@@ -1,15 +1,5 @@
 """GAE with the wrong discount recursion: A_t = delta_t + lam * A_(t+1), the gamma left out."""
-TARGET = "ppo.py"
-
-
-def gae(rewards, values, action_mask, gamma=1.0, lam=0.95):
-    mask = action_mask.to(values.dtype)
-    advantages = torch.zeros_like(rewards)
-    next_value = torch.zeros(rewards.shape[0])
-    next_advantage = torch.zeros(rewards.shape[0])
-    for t in reversed(range(rewards.shape[1])):
-        delta = rewards[:, t] + gamma * next_value - values[:, t]
-        advantages[:, t] = (delta + lam * next_advantage) * mask[:, t]
-        next_value = values[:, t] * mask[:, t]
-        next_advantage = advantages[:, t]
-    return advantages, (advantages + values) * mask
+TARGET = 'ppo.py'
+REPLACE = {
+    "        advantages[:, t] = (delta + gamma * lam * next_advantage) * mask[:, t]\n        # Outside the reply the chain is cut: what comes after the reply's last token is worth 0.\n": '        advantages[:, t] = (delta + lam * next_advantage) * mask[:, t]\n',
+}

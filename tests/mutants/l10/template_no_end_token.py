@@ -1,17 +1,5 @@
 """The chat template forgets <|end|>: the model never learns to end its turn."""
-TARGET = "template.py"
-
-
-def render_chat(tokenizer, messages, add_generation_prompt=False):
-    special = tokenizer.special_tokens
-    ids, mask = [], []
-    for message in messages:
-        if message["role"] not in ROLE_TOKENS:
-            raise ValueError(f"unknown role {message['role']!r}")
-        content = tokenizer.encode_ordinary(message["content"])
-        ids += [special[ROLE_TOKENS[message["role"]]]] + content
-        mask += [False] + [message["role"] == "assistant"] * len(content)
-    if add_generation_prompt:
-        ids.append(special[ASSISTANT])
-        mask.append(False)
-    return ids, mask
+TARGET = 'template.py'
+REPLACE = {
+    '        role = message["role"]\n        if role not in ROLE_TOKENS:\n            raise ValueError(f"unknown role {role!r}: expected one of {sorted(ROLE_TOKENS)}")\n        content = tokenizer.encode_ordinary(message["content"]) + [special[END]]\n        ids += [special[ROLE_TOKENS[role]]] + content\n        mask += [False] + [role == "assistant"] * len(content)\n': '        if message["role"] not in ROLE_TOKENS:\n            raise ValueError(f"unknown role {message[\'role\']!r}")\n        content = tokenizer.encode_ordinary(message["content"])\n        ids += [special[ROLE_TOKENS[message["role"]]]] + content\n        mask += [False] + [message["role"] == "assistant"] * len(content)\n',
+}
