@@ -17,16 +17,23 @@ What the learner's code may expect of an in-process call is kept:
 
 - **tensors keep their identity and in-place changes** both ways: a tensor that crossed is mirrored, and each
   message carries the data and ``.grad`` of the mirrors that changed since the last one (an optimizer step on
-  a spec's parameters, a spec's ``weight.normal_()`` on a learner's module);
+  a spec's parameters, a spec's ``weight.normal_()`` on a learner's module); a view of a mirrored tensor
+  crosses as the same view of its mirror (a KV cache's returned slices share its storage);
+- **containers to be filled and state to be changed**: lists and dicts passed in are written back when the
+  callee changed them (``get_stats(ids, counts)``), and those that are a learner object's attributes arrive
+  live (:class:`LiveDict`: ``optimizer.param_groups[0]["lr"] = ...`` reaches the optimizer);
 - **autograd crosses the boundary**: a result that requires grad is attached to the caller's graph by
   :class:`_Bridge`, whose backward asks the other side for the vector-Jacobian product;
 - **the global torch RNG, the default dtype and grad mode** travel with every request and reply, so seeding
   in a spec and drawing in the learner's code behave as in one process;
 - exceptions come back as the same builtin type with the learner's message (``NotImplementedError`` from a stub
-  reads "not implemented" as in a learner's own pytest run).
+  reads "not implemented" as in a learner's own pytest run); prints come back for ``capsys``.
 
-The child is confined (its own uid, private temporary folders, limits; see :mod:`grader.sandbox.confine` where
-present) and sees only an overlay of implementation modules: no specs, no snapshots, no reference of the
+The child may use a spec's objects as the learner's code could in one process, except to reach through them
+to anything else (:func:`_check_callback`: no dunder attributes, modules, frames or imports). A measurement
+of the learner's own process runs there through ``exercises/spec_helpers.py`` (the ``helper`` request).
+
+The child is confined (its own uid, a private view of the filesystem, limits; see :mod:`grader.sandbox.confine`) and sees only an overlay of implementation modules: no specs, no snapshots, no reference of the
 lesson being graded. If it crashes or overruns the spec's time, it is killed and the next spec gets a fresh one:
 names imported from a learner module are looked up again; objects made in the lost child raise
 :class:`RemoteLost`. Whatever the child sends, it can at worst lose its own submission points: every frame is
@@ -1274,16 +1281,6 @@ def _set_generator_state(generator: torch.Generator, state: bytes) -> None:
         generator.set_state(torch.frombuffer(bytearray(state), dtype=torch.uint8))
     except (RuntimeError, ValueError):
         raise ProtocolError("an invalid generator state") from None
-
-
-def _tensors_in(value: object) -> list[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if type(value) in (list, tuple):
-        return [t for item in value for t in _tensors_in(item)]
-    if type(value) is dict:
-        return [t for item in value.values() for t in _tensors_in(item)]
-    return []
 
 
 def _replace(value: object, swap: dict[int, torch.Tensor]) -> object:
