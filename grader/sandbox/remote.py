@@ -1575,6 +1575,16 @@ class GradingPlugin:
         self.link.user = self.user
         install(self.link)
 
+    def pytest_sessionstart(self, session) -> None:  # noqa: ANN001
+        """Property specs report the failing example they find without shrinking it: each shrinking step would be
+        a round trip to the learner's process, and a grade needs the verdict, not the smallest example."""
+        try:
+            from hypothesis import Phase, settings
+        except ImportError:  # pragma: no cover - hypothesis comes with the dev extra
+            return
+        settings.register_profile("grading", settings(phases=(Phase.explicit, Phase.reuse, Phase.generate)))
+        settings.load_profile("grading")
+
     def pytest_runtest_setup(self, item) -> None:  # noqa: ANN001
         self.link.spec_deadline = time.monotonic() + self.link.timeout
 
