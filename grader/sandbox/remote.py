@@ -64,7 +64,7 @@ import numpy as np
 import pytest
 import torch
 
-MAX_FRAME_BYTES = 1 << 31  # one message with its tensors
+MAX_FRAME_BYTES = 1 << 28  # one message with its tensors: 256 MiB
 MAX_BLOBS = 1 << 16
 MAX_TEXT = 20_000  # characters of an error message or repr kept
 MAX_PRINTED = 1 << 20  # characters of the learner's output per request
