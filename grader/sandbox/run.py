@@ -233,6 +233,8 @@ def run_specs(
         process the learner's code never runs in. ``hide``: folders the child must not see (the checkout).
     """
     nonce = secrets.token_hex(16)
+    if sandbox is not None and learner_tree is None:
+        raise ValueError("a sandboxed run needs learner_tree: hostile code never runs in the process that runs the specs")
     users = sandbox.users if sandbox is not None else None
     with tempfile.TemporaryDirectory(prefix="llmfs-run-") as private, users.lease() if users else nullcontext() as user:
         private = Path(private)  # the results and log: never visible to the child's user
@@ -247,14 +249,11 @@ def run_specs(
         hidden = [str(COURSE_ROOT), *map(str, hide), *(sandbox.hidden if sandbox else ()), tempfile.gettempdir()]
         job = {
             "cwd": str(tree), "args": args, "env": child_env(scratch, threads, nonce),
-            "results": str(private / "results.jsonl"), "log": str(private / "output.log"), "scratch": str(scratch),
-            "timeout": total_timeout, "threads": threads, "limits": sandbox.limits() if sandbox else None, "user": user,
-            "hide": hidden, "tmp_bytes": sandbox.tmp_bytes if sandbox else None, "expose": [os.path.realpath(tree / "data")],
+            "results": str(private / "results.jsonl"), "log": str(private / "output.log"),
+            "timeout": total_timeout, "threads": threads, "limits": sandbox.limits() if sandbox else None,
         }  # fmt: skip
         if user is not None:
             os.chmod(private, 0o711)
-        if user is not None and learner_tree is None:  # pytest itself runs as the run's uid: its scratch is that uid's
-            os.chown(scratch, user, user)
         if learner_tree is not None:
             home = scratch / "home"
             home.mkdir()
@@ -269,7 +268,6 @@ def run_specs(
                 "expose": [str(learner_tree), os.path.realpath(learner_tree / "data")], "writable": [str(scratch)],
                 "limits": sandbox.limits() if sandbox else {},
             }  # fmt: skip
-            job["user"] = None
         with _zygote() as zygote:
             answer = zygote.run(job)
         run = read_results(private / "results.jsonl", nonce)

@@ -5,15 +5,13 @@ spec runs, so each one is a ``fork()`` of this process instead of a fresh interp
 tensor operation itself (forking after PyTorch's thread pools have started is unsafe), reads one JSON job per
 line on stdin and answers one JSON line on stdout.
 
-A job: ``{"cwd", "args", "env", "results", "log", "scratch", "timeout", "threads", "limits": {"cpu", "memory",
-"nproc", "fsize"} | null, "user": uid | null, "hide": [folders], "tmp_bytes", "expose": [paths the user must
-reach, e.g. the course data], "sandbox": {...} | null}``. The child starts a new session, applies the resource
+A job: ``{"cwd", "args", "env", "results", "log", "timeout", "threads", "limits": {"cpu", "memory", "nproc",
+"fsize"} | null, "sandbox": {...} | null}``. The child starts a new session, applies the resource
 limits, opens the results file and runs ``pytest.main(args + ["--llmfs-results-fd", fd])``. With ``sandbox``
 (grading), the learner's code runs only in children of a template forked before any spec is imported, each
 confined by :func:`_confine` (see :mod:`grader.sandbox.remote`); ``sandbox`` holds ``tree``, ``env``, ``user``, ``hide``,
-``expose``, ``writable``, ``links``, ``tmp_bytes``, ``limits`` and ``spec_timeout``. Without it but with ``user``
-(a uid of the run's own), the child itself takes its private view of the filesystem and drops to that user once
-pytest is configured and before any spec module is imported. Each run gets a cgroup of its own where the host
+``expose``, ``writable``, ``links``, ``tmp_bytes``, ``limits`` and ``spec_timeout``. Without it (the self-check, a
+learner's status) the specs run in the child itself, as the grader's user, on code that is not hostile. Each run gets a cgroup of its own where the host
 allows (:mod:`grader.sandbox.confine`), and at its end every process of it is killed, whatever it forked and orphaned.
 """
 from __future__ import annotations
@@ -63,17 +61,6 @@ def _apply_limits(limits: dict) -> None:
         if value is not None:
             resource.setrlimit(table[key], (int(value), int(value)))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-class _DropPrivileges:
-    """A pytest plugin: become ``user`` once every plugin is configured and the session started, before collection."""
-
-    def __init__(self, user: int) -> None:
-        self.user = user
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_collection(self, session: pytest.Session) -> None:
-        confine.become(self.user)
 
 
 def _confine(sandbox: dict, cgroup: confine.RunCgroup | None) -> None:
@@ -139,13 +126,6 @@ def _child(job: dict, cgroup: confine.RunCgroup | None) -> None:
 
         if job.get("threads"):
             torch.set_num_threads(int(job["threads"]))
-        if job.get("user") is not None and sandbox is None:
-            needed = confine.forget_hidden_imports(job["hide"])
-            confine.private_view(
-                keep=[*needed, job["cwd"], *job["expose"]], writable=[job["scratch"]], hide=job["hide"],
-                user=int(job["user"]), tmp_bytes=int(job["tmp_bytes"]),
-            )  # fmt: skip
-            plugins.append(_DropPrivileges(int(job["user"])))
         code = int(pytest.main([*job["args"], f"--llmfs-results-fd={results}"], plugins=plugins))
         sys.stdout.flush()
         sys.stderr.flush()
