@@ -22,6 +22,15 @@ if str(COURSE_ROOT) not in sys.path:
 collect_ignore_glob = ["fixtures/*", "hostile/*"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache(tmp_path_factory: pytest.TempPathFactory):
+    """The grader's caches (the reference's times) start empty in every test session and stay out of ~/.cache."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    yield
+    patch.undo()
+
+
 def make_mini_course(root: Path, lessons: tuple[str, ...] = ("l01", "l02")) -> Path:
     """A course root with toy lessons (L01 adds, L02 doubles with L01), their reference, stubs and mutants."""
     shutil.copytree(MINI, root, ignore=lambda folder, names: [n for n in names if n in ("__pycache__",) or (n.startswith("l0") and n not in lessons)])

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox import confine, run
-from grader.grading.grade import Course, Settings, default_sandbox, grade, write_results
+from grader.grading import grade as grade_module
+from grader.grading.grade import Course, Settings, _reference_run, default_sandbox, grade, write_results
 from grader.sandbox.run import read_results
 
 HOSTILE = Path(__file__).parent / "hostile"
@@ -180,21 +181,45 @@ def test_the_reference_scores_full_marks_whatever_tmpdir(mini_course_two: Path, 
     assert result["score"] == 5, [(s["spec"], s["message"]) for lesson in result["lessons"] for s in lesson["specs"]]
 
 
-def test_a_submissions_time_is_bounded(mini_course: Path, tmp_path: Path):
+def test_a_submissions_time_is_bounded(mini_course: Path, tmp_path: Path, monkeypatch):
     """A submission that sleeps just under the spec timeout in every spec is stopped at its time budget (the
-    reference's own time for the lesson, times a factor, with a floor) instead of holding a worker for all of them;
-    one identical to the reference gets the reference's own run."""
+    reference's own time for the lesson, times a factor, with a floor: here the floor, 1 s, whatever the load)
+    instead of holding a worker for all of them; one identical to the reference gets the reference's own run."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the reference is timed in this test
     shutil.copytree(HOSTILE / "sleeps", tmp_path / "sleeps")
     _reference_submission(tmp_path / "reference", mini_course)
-    tight = replace(FAST, spec_timeout=10, budget_floor=1.0, budget_factor=2.0)
+    tight = replace(FAST, spec_timeout=10, budget_floor=1.0, budget_factor=0.01)
+    reference_took = time.monotonic()
+    grade([tmp_path / "reference"], course=Course(mini_course), settings=tight)  # times the reference
+    reference_took = time.monotonic() - reference_took
     start = time.monotonic()
     results = by_learner(grade([tmp_path / "sleeps", tmp_path / "reference"], course=Course(mini_course), settings=tight))
     took = time.monotonic() - start
     sleeper = results["sleeps"]
     assert sleeper["score"] == 0 and results["reference"]["score"] == 3
     assert any("time budget" in error for error in sleeper["errors"]), sleeper["errors"]
-    assert any("share of the submission's time budget" in error for error in sleeper["lessons"][0]["errors"])
-    assert took < 8, f"the sleeper held grading for {took:.1f} s; unbounded it takes over 10"
+    assert any("stopped at its time limit, 1.0 s, its share of the submission's time budget" in error for error in sleeper["lessons"][0]["errors"])
+    assert took < 10 + reference_took, f"the sleeper held grading for {took:.1f} s; unbounded it takes over 10"
+
+
+def test_the_reference_is_timed_once(mini_course: Path, tmp_path: Path, monkeypatch):
+    """The reference's time for a lesson is kept: a second grading of the same course does not run it again, and
+    a change to the lesson's specs does."""
+    learner = _reference_submission(tmp_path / "ann", mini_course)
+    module = learner / "exercises" / "l01" / "toy.py"
+    module.write_text(module.read_text() + "\n# Ann's own\n")  # not byte-identical: graded in a run of its own
+    settings = replace(FAST, budget_floor=1.0)
+    assert grade([learner], course=Course(mini_course), settings=settings)[0]["score"] == 3
+    calls = []
+    monkeypatch.setattr(grade_module, "_reference_run", lambda *args: calls.append(args) or pytest.fail("timed again"))
+    assert grade([learner], course=Course(mini_course), settings=settings)[0]["score"] == 3
+    assert calls == []
+    spec = next((mini_course / "exercises" / "l01").glob("test_*.py"))
+    spec.write_text(spec.read_text() + "\n# changed\n")
+    monkeypatch.undo()
+    monkeypatch.setattr(grade_module, "_reference_run", lambda *args: calls.append(args) or _reference_run(*args))
+    grade([learner], course=Course(mini_course), settings=settings)
+    assert len(calls) == 1, "the lesson's specs changed: its reference is timed again"
 
 
 def _reference_submission(folder: Path, root: Path) -> Path:
@@ -206,14 +231,17 @@ def _reference_submission(folder: Path, root: Path) -> Path:
 
 
 def test_isolated_and_cumulative(mini_course_two: Path, tmp_path: Path):
-    """A broken L01 costs L02 nothing in isolation, and everything in the learner's own chain."""
+    """A broken L01 costs L02 nothing in isolation, and everything in the learner's own chain (run when asked)."""
     learner = _reference_submission(tmp_path / "bob", mini_course_two)
     (learner / "exercises" / "l01" / "toy.py").write_text("def add(a, b):\n    return a * b\n")
-    (result,) = grade([learner], course=Course(mini_course_two), settings=FAST)
+    (result,) = grade([learner], course=Course(mini_course_two), settings=replace(FAST, cumulative=True))
     l02 = result["lessons"][1]
     assert l02["isolated"] == {"score": 2.0, "passed": 2, "total": 2}
     assert l02["cumulative"]["passed"] == 1, "double(0) = 0 * 0 passes, double(3) = 9 fails"
     assert l02["score"] == 2.0, "the manifest says L02 counts the isolated run"
+    (result,) = grade([learner], course=Course(mini_course_two), settings=FAST)
+    assert result["lessons"][1]["cumulative"] is None, "not asked for and not counted: not run"
+    assert result["lessons"][1]["isolated"] == l02["isolated"]
 
 
 def test_malformed_submissions_get_clear_messages(mini_course_two: Path, tmp_path: Path):

@@ -1,12 +1,13 @@
-"""Grade many submissions: each lesson in isolation and cumulatively, in parallel, each run sandboxed.
+"""Grade many submissions: each lesson in isolation (and cumulatively where asked), in parallel, each run sandboxed.
 
-For every submission and lesson there are two runs of the pristine specs over an overlay:
+For every submission and lesson there are up to two runs of the pristine specs over an overlay:
 
 - **isolated**: the learner's modules for that lesson only, every other lesson from the reference, so a bug in
   L03 does not cost points in L07;
 - **cumulative**: the learner's modules for every lesson (their own chain).
 
-The manifest's ``counts`` says which one scores. Each run is a separate child (forked from a warm zygote)
+The manifest's ``counts`` says which one scores. The cumulative run is made where it counts, or for every lesson
+with ``Settings.cumulative`` (``llmfs grade --cumulative``); elsewhere the report has no cumulative figures. Each run is a separate child (forked from a warm zygote)
 with a per-spec timeout, a run timeout and resource limits, confined as :mod:`grader.sandbox.confine` describes (as
 root: a uid of its own, a private view of the filesystem that hides the course checkouts and every submission,
 limits per run, every process killed at its end), and reporting through :mod:`grader.sandbox.pytest_plugin`; the specs
@@ -17,11 +18,12 @@ reference's own time for that lesson)``, at most ``run_timeout``, and may also u
 runs left unused (the allowances of runs not yet started stay reserved, so one slow lesson never starves
 another). A run that reaches its limit is stopped and its lesson's row says so; a run that finds nothing left is
 not started. The worst case for one submission is therefore the sum of its runs' allowances, at most
-``2 x Σ over the lessons it touches of min(run_timeout, max(budget_floor, budget_factor x reference time))``
-(two runs, isolated and cumulative, per lesson), plus the grader's own few tenths of a second around each run;
-one that sleeps just under the per-spec timeout in every spec costs exactly that. The reference's time is
-measured once per lesson in each ``grade()`` call (one more run per lesson touched, unless some submission has
-that lesson byte-identical to the reference), and only when the floor is below ``run_timeout``, where it matters.
+``k x Σ over the lessons it touches of min(run_timeout, max(budget_floor, budget_factor x reference time))``
+(``k`` runs per lesson: 1, or 2 where the cumulative run is made too), plus the grader's own few tenths of a
+second around each run; one that sleeps just under the per-spec timeout in every spec costs exactly that. The
+reference's time is measured only when the floor is below ``run_timeout``, where it matters, and is kept between
+calls (:class:`ReferenceTimes`): one more run per lesson touched the first time, unless some submission has that
+lesson byte-identical to the reference.
 
 **Failures.** Anything that goes wrong while grading one submission (reading it, a run, its results) becomes
 an error on that submission's row; every other submission is still graded and reported.
@@ -33,8 +35,12 @@ budget, a lesson byte-identical to the reference gets that run as its isolated o
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import platform
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -61,6 +67,7 @@ class Settings:
     budget_floor: float = 120.0  # or this many seconds if more (at most run_timeout): see the module's docstring
     jobs: int = os.cpu_count() or 1
     sandbox: Sandbox = Sandbox()
+    cumulative: bool = False  # also run every lesson on the learner's own chain (else only where it counts)
 
 
 def default_sandbox() -> Sandbox:
@@ -178,6 +185,57 @@ class _Run:
         return self.short and (self.result is None or self.result.timed_out)
 
 
+class ReferenceTimes:
+    """How long the reference's own isolated run of each lesson took, kept between ``grade()`` calls.
+
+    An entry is keyed by a digest of everything that decides the time (the lesson's specs and data helpers, the
+    reference of the lesson and of the lessons it builds on, the grader's sandbox, the Python and torch versions,
+    the machine and the spec settings), so a change to any of them measures the reference again. Only a run in
+    which every spec passed is kept. The file is ``$XDG_CACHE_HOME/llmfs/reference-times.json``.
+    """
+
+    def __init__(self, course: Course, settings: Settings) -> None:
+        self.course, self.settings = course, settings
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        self.path = cache / "llmfs" / "reference-times.json"
+        try:
+            self.times = {k: float(v) for k, v in json.loads(self.path.read_text(encoding="utf-8")).items()}
+        except (OSError, ValueError, TypeError, AttributeError):
+            self.times = {}
+
+    def _key(self, lesson: Lesson) -> str:
+        digest = hashlib.sha256()
+        root = self.course.root
+        lessons = [lesson, *dependencies(lesson, self.course.by_id)]
+        files = [*(root / "exercises" / lesson.package).glob("*.py"), *(root / "exercises").glob("*.py")]
+        files += [path for item in lessons for path in (root / "solutions" / item.package).glob("*.py")]
+        files += Path(__file__).parent.parent.joinpath("sandbox").glob("*.py")
+        for path in sorted(files):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        machine = [sys.version, torch_version(), platform.node(), os.cpu_count(), self.settings.spec_timeout, self.settings.sandbox.users is not None]
+        digest.update(repr(machine).encode())
+        return f"{lesson.id}:{digest.hexdigest()}"
+
+    def get(self, lesson: Lesson) -> float | None:
+        return self.times.get(self._key(lesson))
+
+    def put(self, lesson: Lesson, took: float) -> None:
+        self.times[self._key(lesson)] = round(took, 3)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            staging = self.path.with_suffix(f".{os.getpid()}.tmp")
+            staging.write_text(json.dumps(self.times, indent=1, sort_keys=True), encoding="utf-8")
+            os.replace(staging, self.path)
+        except OSError:
+            pass  # measured again next time
+
+
+def torch_version() -> str:
+    from importlib.metadata import version
+
+    return version("torch")
+
+
 def _reference_run(course: Course, lesson: Lesson, settings: Settings) -> _Run:
     """The reference's own isolated run of ``lesson``, like the learners': how long it takes is the time budget's
     yardstick, and it is the isolated run of every submission whose lesson is byte-identical to the reference."""
@@ -293,14 +351,19 @@ def _run_errors(lesson: Lesson, run: _Run | None) -> list[str]:
     return errors
 
 
-def _plan(course: Course, submission: Submission) -> list[tuple[Lesson, str]]:
+def _wants_cumulative(lesson: Lesson, settings: Settings) -> bool:
+    return settings.cumulative or lesson.counts == "cumulative"
+
+
+def _plan(course: Course, submission: Submission, settings: Settings) -> list[tuple[Lesson, str]]:
     """The runs a submission needs: the rest are known without running (see the module's docstring)."""
     plan = []
     for lesson in course.lessons:
         if course.untouched(submission, lesson):
             continue
         plan.append((lesson, "isolated"))
-        if not all(course.same_as_reference(submission, dep) for dep in dependencies(lesson, course.by_id)):
+        own_chain = not all(course.same_as_reference(submission, dep) for dep in dependencies(lesson, course.by_id))
+        if own_chain and _wants_cumulative(lesson, settings):
             plan.append((lesson, "cumulative"))
     return plan
 
@@ -318,22 +381,25 @@ def _hidden_folders(course: Course, paths: Iterable[Path]) -> tuple[str, ...]:
     return (str(COURSE_ROOT), str(course.root), *editable_checkouts(), *sorted(submissions))
 
 
-def _row(course: Course, submission: Submission, runs: dict[tuple[str, str], _Run], started: float) -> dict:
-    """The result dict of one submission."""
+def _row(course: Course, submission: Submission, runs: dict[tuple[str, str], _Run], started: float, settings: Settings) -> dict:
+    """The result dict of one submission; ``cumulative`` is None for a lesson whose cumulative run was not asked for."""
     lessons = []
     for lesson in course.lessons:
         results, errors = {}, []
         for mode in MODES:
-            run = runs.get((lesson.id, mode)) or runs.get((lesson.id, "isolated"))
+            if mode == "cumulative" and not _wants_cumulative(lesson, settings):
+                continue
+            run = runs.get((lesson.id, mode)) or runs.get((lesson.id, "isolated"))  # not made: the same as isolated
             results[mode] = _results(lesson, run)
             errors += [e for e in _run_errors(lesson, run) if e not in errors]
         counted = results[lesson.counts]
         summary = _summary(lesson, counted)
+        cumulative = _summary(lesson, results["cumulative"]) if "cumulative" in results else None
         lessons.append(
             {
                 "lesson": lesson.id, "title": lesson.title, "counts": lesson.counts,
                 "score": summary["score"], "max_score": lesson.points, "passed": summary["passed"], "total": summary["total"],
-                "isolated": _summary(lesson, results["isolated"]), "cumulative": _summary(lesson, results["cumulative"]),
+                "isolated": _summary(lesson, results["isolated"]), "cumulative": cumulative,
                 "errors": errors, "specs": _spec_rows(lesson, counted),
             }
         )  # fmt: skip
@@ -366,12 +432,17 @@ def grade(
     start = time.monotonic()
     submissions = [_load(path, course) for path in paths]
     timing = settings.budget_floor < settings.run_timeout  # else every allowance is the run timeout
+    yardsticks = ReferenceTimes(course, settings) if timing else None
+    known = {lesson.id: took for lesson in course.lessons if yardsticks and (took := yardsticks.get(lesson)) is not None}
     plans: list[list[tuple[Lesson, str]]] = []  # the runs to make, per submission
     as_reference: list[list[Lesson]] = []  # the lessons whose isolated run is the reference's own
     for submission in submissions:
         try:
-            plan = _plan(course, submission)
-            same = [lesson for lesson, mode in plan if timing and mode == "isolated" and course.same_as_reference(submission, lesson)]
+            plan = _plan(course, submission, settings)
+            same = [
+                lesson for lesson, mode in plan
+                if timing and lesson.id not in known and mode == "isolated" and course.same_as_reference(submission, lesson)
+            ]  # fmt: skip
         except Exception as exc:  # noqa: BLE001
             submission.errors.append(_failure("planning its runs", exc))
             plan, same = [], []
@@ -382,12 +453,14 @@ def grade(
     with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
         # Queued first, so that a worker waiting for one has it running or done already.
         touched = {lesson.id: lesson for plan in plans for lesson, _ in plan} | {lesson.id: lesson for same in as_reference for lesson in same}
-        references = {key: pool.submit(_reference_run, course, lesson, settings) for key, lesson in touched.items()} if timing else {}
+        references = {key: pool.submit(_reference_run, course, lesson, settings) for key, lesson in touched.items() if timing and key not in known}
         budgets: dict[int, Budget] = {}
         budgets_lock = threading.Lock()
 
         def allowance(lesson: Lesson) -> float:
-            took = references[lesson.id].result().took if timing else settings.run_timeout
+            if not timing:
+                return settings.run_timeout
+            took = known[lesson.id] if lesson.id in known else references[lesson.id].result().took
             return min(settings.run_timeout, max(settings.budget_floor, settings.budget_factor * took))
 
         def budget(index: int) -> Budget:
@@ -408,15 +481,18 @@ def grade(
             except Exception as exc:  # noqa: BLE001 - this run's submission gets the error, the others go on
                 runs[(index, lesson_id, mode)] = _Run(problem=_failure(f"running {lesson_id} {mode}", exc))
             say(f"{submissions[index].learner} {lesson_id} {mode}")
+        for lesson_id, future in references.items():
+            if future.exception() is None and future.result().result is not None and future.result().result.returncode == 0:
+                yardsticks.put(course.by_id[lesson_id], future.result().took)
 
     graded = []
     for index, submission in enumerate(submissions):
         own = {(lesson_id, mode): run for (owner, lesson_id, mode), run in runs.items() if owner == index}
         try:
-            graded.append(_row(course, submission, own, start))
+            graded.append(_row(course, submission, own, start, settings))
         except Exception as exc:  # noqa: BLE001
             submission.errors.append(_failure("reading its results", exc))
-            graded.append(_row(course, submission, {}, start))
+            graded.append(_row(course, submission, {}, start, settings))
     return graded
 
 

@@ -41,6 +41,7 @@ size-checked and every field validated here, and a malformed one ends the child,
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import gc
 import importlib
@@ -56,7 +57,6 @@ import struct
 import sys
 import time
 import types
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,6 +69,8 @@ MAX_BLOBS = 1 << 16
 MAX_TEXT = 20_000  # characters of an error message or repr kept
 MAX_PRINTED = 1 << 20  # characters of the learner's output per request
 MAX_GARBAGE = 1 << 20  # stray bytes skipped before a message
+_TIDY_FLOOR = 256  # handles and mirrors that may build up within one spec before the unused ones are released
+_MAX_BATCH = 1024  # items of an iterator drawn in one round trip (see _drain)
 _MARKER = b"\x00LLMFS-frame\x00"
 _HEADER = struct.Struct("<II")
 _BLOB = struct.Struct("<Q")
@@ -388,11 +390,34 @@ class LiveDict(dict):
 
 
 def _drain(iterator: Remote):
+    """The items of an iterator of the other side, drawn in batches that double while nothing else is observed.
+
+    The other side stops a batch early wherever drawing one more item could be seen from here (see
+    :meth:`Peer._draw`), so a spec sees the same items, prints, random state and exceptions as it would draw
+    them one at a time; a stream of 50,000 token ids costs a few dozen round trips instead of 50,000. The
+    learner's code draws from the spec's iterators one item at a time: how far it read is what a spec may check.
+    """
+    if object.__getattribute__(iterator, "_peer").side == 1:
+        while True:
+            try:
+                yield iterator._ask("next")
+            except StopIteration:
+                return
+    size = 1
     while True:
-        try:
-            yield iterator._ask("next")
-        except StopIteration:
-            return
+        items, error = iterator._ask("draw", size)
+        yield from _exact(items, list, "a batch of items")
+        if error is not None:
+            if error == "stop":
+                return
+            raise _exception(error)
+        size = min(2 * size, _MAX_BATCH)
+
+
+def _immutable(value: object) -> bool:
+    if type(value) in (int, float, bool, str, bytes, complex) or value is None:
+        return True
+    return type(value) is tuple and all(_immutable(item) for item in value)
 
 
 def _exact(value: object, kind: type, what: str) -> object:
@@ -439,19 +464,46 @@ def _class_names(obj: object) -> list[str]:
 # --------------------------------------------------------------------------------------------- autograd
 
 
+class _Value:
+    """A tensor sent by value, not mirrored: a gradient that crosses once and is never changed in place there."""
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor: torch.Tensor) -> None:
+        self.tensor = tensor.detach()
+
+    @staticmethod
+    def of(tensor: torch.Tensor | None) -> "_Value | None":
+        return None if tensor is None else _Value(tensor)
+
+
+class _GraphToken:
+    """Held by a bridge's graph node: when the node is gone, no backward can reach that call again, and the
+    other side is told (with the next message) that it may free the graph it keeps for the call."""
+
+    __slots__ = ("peer", "call_id")
+
+    def __init__(self, peer: "Peer", call_id: int) -> None:
+        self.peer, self.call_id = peer, call_id
+
+    def __del__(self) -> None:
+        self.peer.freed.append(self.call_id)
+
+
 class _Bridge(torch.autograd.Function):
     """Attaches tensors computed on the other side to this side's graph; backward asks the other side."""
 
     @staticmethod
     def forward(ctx, peer, call_id, generation, outputs, anchor, *leaves):  # noqa: ANN001
         ctx.peer, ctx.call_id, ctx.generation, ctx.count = peer, call_id, generation, len(leaves)
+        ctx.token = _GraphToken(peer, call_id)
         return tuple(outputs)
 
     @staticmethod
     def backward(ctx, *grads):  # noqa: ANN001
         if ctx.generation != ctx.peer.generation:
             raise RemoteLost("the learner's process that computed this tensor has ended")
-        input_grads = ctx.peer.request("backward", ctx.call_id, list(grads))
+        input_grads = ctx.peer.request("backward", ctx.call_id, [_Value.of(g) for g in grads])
         if type(input_grads) is not list or len(input_grads) != ctx.count:
             raise ProtocolError("backward answered with the wrong number of gradients")
         checked = [g if g is None or type(g) is torch.Tensor else _fail_type("gradient") for g in input_grads]
@@ -484,6 +536,7 @@ class Peer:
         self._reset_tables()
         self.deadline: float | None = None
         self.busy = False
+        self.asked = 0  # requests made so far: a draw that made one called back
         self.front: Peer | Sandboxed = self  # what requests go through: the trusted side's Sandboxed adds limits
     def _reset_tables(self) -> None:
         self.next_id = self.side
@@ -496,7 +549,7 @@ class Peer:
         self.generators: dict[int, torch.Generator] = {}
         self.generator_states: dict[int, bytes] = {}
         self.graphs: dict[int, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}  # call -> its outputs, leaves
-        self.bridges: dict[int, list[weakref.ref]] = {}  # call answered there -> our attached outputs
+        self.freed: list[int] = []  # calls answered there whose graph here is gone: theirs can go too
         self.rng_sent: bytes | None = None
         self._borrowed: list = []  # while encoding a reply: the caller's lists and dicts, returned by reference
         self._lent: dict[int, object] = {}  # while decoding a reply: ours, by position
@@ -529,6 +582,9 @@ class Peer:
             return ["d", [[self.encode(k, blobs, bridge), self.encode(v, blobs, bridge)] for k, v in value.items()]]
         if isinstance(value, torch.Tensor) and kind in (torch.Tensor, torch.nn.Parameter):
             return self._encode_tensor(value, blobs, bridge)
+        if kind is _Value:
+            blobs.append(_tensor_bytes(value.tensor.cpu()))
+            return ["Tv", [str(value.tensor.dtype).removeprefix("torch."), list(value.tensor.shape), len(blobs) - 1]]
         if kind is bytes:
             blobs.append(value)
             return ["y", len(blobs) - 1]
@@ -672,6 +728,9 @@ class Peer:
             self.tensors[_int(mid)], self.tensor_ids[id(view)] = view, _int(mid)
             self.synced[_int(mid)] = _state(view)
             return view
+        if tag == "Tv":
+            dtype, shape, index = _list(body, 3)
+            return _tensor(_DTYPES.get(_str(dtype)) or _fail(f"dtype {dtype!r}"), _shape(shape), _blob(blobs, index))
         if tag == "Tm":
             dtype, shape = _list(body, 2)
             return torch.empty(_shape(shape), dtype=_DTYPES.get(_str(dtype)) or _fail(f"dtype {dtype!r}"), device="meta")
@@ -887,11 +946,14 @@ class Peer:
         message["ctx"] = self._context(blobs)
         if self._printed is not None:
             message["printed"], self._printed = self._printed, None
+        if self.freed:
+            message["freed"], self.freed = self.freed, []
         message["sync"] = self._outgoing_sync(blobs)
         self.channel.send(message, blobs)
 
     def request(self, op: str, *args: object) -> object:
         """Ask the other side; serve its requests (callbacks) until it answers."""
+        self.asked += 1
         containers: dict[int, object] = {}
         self.send("req", lambda blobs: {"op": op, "args": [self.encode(a, blobs) for a in args], "cont": self._lend(args, containers)})
         while True:
@@ -942,7 +1004,6 @@ class Peer:
         """Connect tensors computed there to this side's graph (see :class:`_Bridge`)."""
         outputs = [self.tensors[mid] for mid in bridged]
         attached = _Bridge.apply(self, call_id, self.generation, outputs, _ANCHOR, *leaves)
-        self.bridges[call_id] = [weakref.ref(t) for t in attached]
         swap = {id(old): new for old, new in zip(outputs, attached)}
         for mid, new in zip(bridged, attached):
             self.tensors[mid] = new
@@ -959,6 +1020,8 @@ class Peer:
         if type(message) is not dict or message.get("k") not in ("req", "rep", "err"):
             raise ProtocolError("not a message")
         self._incoming_sync(message.get("sync"), blobs)
+        for call in _list(message.get("freed", [])):
+            self.graphs.pop(_int(call), None)
         self._apply_context(message.get("ctx"), blobs)
         if self.side == 0:
             self._show_printed(message.get("printed"))
@@ -1057,6 +1120,8 @@ class Peer:
         }  # fmt: skip
         if op in simple:
             return simple[op](target), call_id
+        if op == "draw" and self.side == 1:
+            return self._draw(target, _int(rest[0])), call_id
         if op == "contains":
             return rest[0] in target, call_id
         if op == "reduce":  # only whether it refuses: its exception goes back
@@ -1069,6 +1134,40 @@ class Peer:
         if op == "issubclass":
             return isinstance(rest[0], type) and issubclass(rest[0], target), call_id
         raise ProtocolError(f"unknown operation {op!r}")
+
+    def _draw(self, iterator: object, size: int) -> list:
+        """Up to ``size`` items of ``iterator``, and then ``None``, ``"stop"`` or the exception that ended it.
+
+        The batch stops after an item that is not a plain immutable value (it could change before it is read) or
+        whose drawing called back into the spec's side, printed, changed the random state, a mirrored tensor or
+        the grad mode or default dtype: one more draw would be seen before the spec asked for it.
+        """
+        items: list = []
+        quiet = self._quiet_now()
+        while len(items) < max(1, min(size, _MAX_BATCH)):
+            asked = self.asked
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return [items, "stop"]
+            except Exception as exc:  # noqa: BLE001 - raised on the caller's side after the items before it
+                if not items:
+                    raise
+                return [items, {"type": type(exc).__name__, "text": _text(exc)}]
+            items.append(item)
+            if not _immutable(item) or self.asked != asked or self._quiet_now() != quiet or self._mirrors_changed():
+                break
+        return [items, None]
+
+    def _quiet_now(self) -> tuple:
+        """What a draw may change that the caller would see: output so far, random state, grad mode, dtype."""
+        written = tuple(stream.tell() if isinstance(stream, io.StringIO) else 0 for stream in (sys.stdout, sys.stderr))
+        return written, bytes(torch.get_rng_state().numpy()), torch.is_grad_enabled(), torch.get_default_dtype()
+
+    def _mirrors_changed(self) -> bool:
+        if any(_state(tensor) != self.synced.get(mid) for mid, tensor in self.tensors.items()):
+            return True
+        return any(bytes(g.get_state().numpy()) != self.generator_states.get(gid) for gid, g in self.generators.items())
 
     def _backward(self, call_id: int, grads: object) -> list:
         """Vector-Jacobian products for the caller's leaves; every other leaf here accumulates as usual."""
@@ -1084,7 +1183,7 @@ class Peer:
         pairs = [(o, g) for o, g in zip(outputs, grads) if g is not None]
         if pairs:
             torch.autograd.backward([o for o, _ in pairs], [g for _, g in pairs], retain_graph=True)
-        result = [leaf.grad for leaf in leaves]
+        result = [_Value.of(leaf.grad) for leaf in leaves]
         for leaf, old in zip(leaves, saved):
             leaf.grad = old
             mid = self.tensor_ids.get(id(leaf))
@@ -1092,24 +1191,26 @@ class Peer:
                 self.synced[mid] = _state(leaf)
         return result
 
-    def release_unused(self) -> None:
-        """Forget handles and mirrors only the tables still hold, and tell the other side (between specs)."""
-        gc.collect()
-        dropped = [hid for hid, proxy in self.proxies.items() if sys.getrefcount(proxy) <= 3 and object.__getattribute__(proxy, "_path") is None]
+    def release_unused(self, collect: bool = True) -> None:
+        """Forget handles and mirrors only the tables still hold, and tell the other side (between specs, and
+        whenever the tables have doubled: every message checks each mirror for changes)."""
+        if collect:
+            gc.collect()
+        # Held by the table alone: sys.getrefcount(table[key]) counts the table and its own argument.
+        dropped = [hid for hid in list(self.proxies) if sys.getrefcount(self.proxies[hid]) <= 2 and object.__getattribute__(self.proxies[hid], "_path") is None]
         for hid in dropped:
             del self.proxies[hid]
-        mids = [mid for mid, tensor in self.tensors.items() if sys.getrefcount(tensor) <= 3]
+        # A graph kept for the other side's backward holds its tensors for that alone: they need no mirror.
+        in_graphs = collections.Counter(id(t) for outputs, leaves in self.graphs.values() for t in (*outputs, *leaves))
+        mids = [mid for mid in list(self.tensors) if sys.getrefcount(self.tensors[mid]) <= 2 + in_graphs[id(self.tensors[mid])]]
         for mid in mids:
             self.tensor_ids.pop(id(self.tensors.pop(mid)), None)
             self.synced.pop(mid, None)
-        calls = [call for call, refs in self.bridges.items() if all(ref() is None for ref in refs)]
-        for call in calls:
-            del self.bridges[call]
-        if dropped or mids or calls:
-            self.request("release", [dropped, mids, calls])
+        if dropped or mids:
+            self.request("release", [dropped, mids])
 
     def _release(self, lists: object) -> None:
-        hids, mids, calls = _list(lists, 3)
+        hids, mids = _list(lists, 2)
         for hid in _list(hids):
             obj = self.objects.pop(_int(hid), None)
             if obj is not None:
@@ -1119,8 +1220,6 @@ class Peer:
             if tensor is not None:
                 self.tensor_ids.pop(id(tensor), None)
                 self.synced.pop(_int(mid), None)
-        for call in _list(calls):
-            self.graphs.pop(_int(call), None)
 
 
 # --------------------------------------------------------------------------------------------- validation
@@ -1345,6 +1444,8 @@ class Sandboxed:
         self.spec_deadline: float | None = None
         self.user: int | None = None
         self.shared: list[Path] = []  # the specs' temporary folders: what the spec writes there, the learner may read
+        self._depth = 0  # requests in flight (a callback's own requests nest)
+        self._tidy_at = _TIDY_FLOOR  # handles and mirrors held when unused ones are next released
 
     def _ensure(self) -> Peer:
         if self.peer is None:
@@ -1373,7 +1474,14 @@ class Sandboxed:
                 peer.release_unused()
                 peer.busy = False
                 return None
-            value = peer.request(op, *args)
+            self._depth += 1
+            try:
+                value = peer.request(op, *args)
+            finally:
+                self._depth -= 1
+            if self._depth == 0 and len(peer.tensors) + len(peer.proxies) > self._tidy_at:
+                peer.release_unused(collect=False)
+                self._tidy_at = max(_TIDY_FLOOR, 2 * (len(peer.tensors) + len(peer.proxies)))
             return value
         except Timeout:
             self.end()
