@@ -1,4 +1,8 @@
-"""``llmfs``: the course's command line (also ``python -m grader``)."""
+"""``llmfs``: the course's command line (also ``python -m grader``).
+
+Each command parses, does its work through the modules that own it, and prints with
+:mod:`grader.learner.output` (text from manifests, specs, learners and paths printed literally).
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,82 +11,50 @@ import sys
 import time
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress_bar import ProgressBar
-from rich.table import Table
-
-from . import selfcheck, sync
-from .learner import progress
-from .lessons import COURSE_ROOT, ManifestError, get_lesson, load_lessons
-
-console = Console(highlight=False)
-
-
-def _bar(done: int, total: int) -> ProgressBar:
-    return ProgressBar(total=max(total, 1), completed=done, width=20)
+from .learner.output import cell, console, error, line, remark, say, table, writable_folder
+from .lessons import COURSE_ROOT, ManifestError, find_course, get_lesson, is_course, load_lessons
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from .learner import progress, views
+
     lessons = load_lessons(args.root)
     with console.status("Running your specs..."):
         results = progress.measure(lessons, args.root)
-    table = Table(title="LLM From Scratch: your progress", title_justify="left")
-    for column in ("Lesson", "Title", "Specs", "Points", "Progress", "Builds on"):
-        table.add_column(column)
-    for item in results:
-        colour = "green" if item.done else ("yellow" if item.passed else "red")
-        table.add_row(
-            item.lesson.id,
-            item.lesson.title,
-            f"[{colour}]{item.passed}/{item.total}[/]",
-            f"{item.points:g}/{item.lesson.points:g}",
-            _bar(item.passed, item.total),
-            ", ".join(item.lesson.depends) or "-",
-        )
-    console.print(table)
-    _print_next(progress.next_step(results), args.root)
+    console.print(views.status_table(results))
+    console.print(views.next_spec(progress.next_step(results)))
     return 0
 
 
-def _print_next(step, root: Path) -> None:
-    if step is None:
-        console.print("[green]Every spec is green. Well done![/]")
-        return
-    item, red, stage = step
-    number = item.lesson.stages.index(stage) + 1
-    console.print(f"\n[bold]Next:[/] {item.lesson.id} stage {number} ({stage.title}): [cyan]{red.spec}[/]")
-    console.print(f"  {red.message or red.outcome}")
-    if stage.hints:
-        console.print(f"  [dim]Hint:[/] {stage.hints[0]}")
-    console.print(f"  Run it: pytest exercises/{item.lesson.package} -x   More help: llmfs hint {item.lesson.id}")
-
-
 def cmd_next(args: argparse.Namespace) -> int:
-    _print_next(progress.next_step(progress.measure(load_lessons(args.root), args.root)), args.root)
+    from .learner import progress, views
+
+    console.print(views.next_spec(progress.next_step(progress.measure(load_lessons(args.root), args.root))))
     return 0
 
 
 def cmd_hint(args: argparse.Namespace) -> int:
+    from .learner import progress, views
+
     lesson = get_lesson(args.lesson, args.root)
     if args.stage:
         stage = lesson.stage(args.stage)
     else:  # the stage of the first red spec of this lesson
         (item,) = progress.measure([lesson], args.root)
-        red = item.first_red
-        if red is None:
-            console.print(f"[green]{lesson.id} is all green: no hint needed.[/]")
+        if item.first_red is None:
+            console.print(views.all_green(lesson))
             return 0
-        stage = lesson.stage_of(red.spec)
-    step, text = progress.State(args.root).climb_hint(lesson, stage)
-    console.print(f"[bold]{lesson.id} · {stage.title}[/] — hint {step} of {len(stage.hints)}")
-    console.print(f"  {text}")
-    if step < len(stage.hints):
-        console.print(f"  [dim](run `llmfs hint {lesson.id} {stage.name}` again for the next one)[/]")
+        stage = lesson.stage_of(item.first_red.spec)
+    if not stage.hints:
+        raise ManifestError(f"{lesson.id} stage {stage.name!r} has no hints: its README section explains it")
+    console.print(views.hint(lesson, stage, *progress.State(args.root).climb_hint(lesson, stage)))
     return 0
 
 
 def _first_unfinished(root: Path):
     """The earliest lesson that is not all green (by the last recorded status), else the last lesson."""
+    from .learner import progress
+
     lessons = load_lessons(root)
     recorded = progress.State(root).load()["lessons"]
     for lesson in lessons:
@@ -92,35 +64,21 @@ def _first_unfinished(root: Path):
     return lessons[-1]
 
 
-def print_check(item: progress.LessonProgress) -> None:
-    """Stages in order: green ones ticked, then the first red spec with its message and first hint; then stop."""
-    console.print(f"[bold]{item.lesson.id} {item.lesson.title}[/]  {item.passed}/{item.total} specs")
-    for number, (stage, results) in enumerate(progress.stage_report(item), start=1):
-        red = next((r for r in results if not r.passed), None)
-        if red is None:
-            console.print(f"  [green]✓[/] {number}. {stage.title}")
-            continue
-        done = sum(r.passed for r in results)
-        console.print(f"  [red]✗[/] {number}. {stage.title} ({done}/{len(results)})")
-        console.print(f"      {red.spec}")
-        console.print(f"      [yellow]{red.message or red.outcome}[/]")
-        console.print(f"      [dim]Hint:[/] {stage.hints[0]}" if stage.hints else "")
-        console.print(f"      Next: fix it, then `llmfs check {item.lesson.id}` (more help: llmfs hint {item.lesson.id} {stage.name})")
-        return
-    console.print(f"[green]{item.lesson.id} is complete.[/]")
-
-
 def cmd_check(args: argparse.Namespace) -> int:
+    from .learner import progress, views
+
     lesson = get_lesson(args.lesson, args.root)
     (item,) = progress.measure([lesson], args.root)
-    print_check(item)
+    console.print(views.check(item))
     return 0 if item.done else 1
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    from .learner import progress, views
+
     lesson = get_lesson(args.lesson, args.root) if args.lesson else _first_unfinished(args.root)
     folder = args.root / "exercises" / lesson.package
-    console.print(f"Watching {folder} (Ctrl-C to stop)")
+    say(f"Watching {folder} (Ctrl-C to stop)")
     seen = None
     try:
         while True:
@@ -129,8 +87,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
                 seen = stamp
                 (item,) = progress.measure([lesson], args.root)
                 console.clear()
-                console.print(f"[dim]llmfs watch · {time.strftime('%H:%M:%S')} · save a file to re-run[/]\n")
-                print_check(item)
+                say((f"llmfs watch · {time.strftime('%H:%M:%S')} · save a file to re-run\n", "dim"))
+                console.print(views.check(item))
                 if args.once:
                     return 0 if item.done else 1
             time.sleep(args.interval)
@@ -141,21 +99,19 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor import run_checks
 
-    table = Table(title="llmfs doctor", title_justify="left")
-    for column in ("Check", "", "Detail"):
-        table.add_column(column)
+    grid = table("llmfs doctor", ["Check", "", "Detail"])
     checks = run_checks(args.root)
     for check in checks:
-        table.add_row(check.name, "[green]OK[/]" if check.ok else "[red]problem[/]", check.detail)
-    console.print(table)
+        grid.add_row(cell(check.name), cell("OK", "green") if check.ok else cell("problem", "red"), cell(check.detail))
+    console.print(grid)
     return 0 if all(check.ok for check in checks) else 1
 
 
 def cmd_release(args: argparse.Namespace) -> int:
     from .grading.release import release
 
-    out = release(args.out, args.root, branch=args.branch)
-    console.print(f"Learner version written to {out}" + (f" and committed as branch {args.branch}" if args.branch else ""))
+    out = release(args.out, args.root, branch=args.branch, force=args.force)
+    say(f"Learner version written to {out}" + (f" and committed as branch {args.branch}" if args.branch else ""))
     return 0
 
 
@@ -165,72 +121,90 @@ def _instructor_only(args: argparse.Namespace) -> None:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    from . import sync
+
     _instructor_only(args)
     if args.check:
         stale = sync.out_of_sync(args.root)
         for path in stale:
-            console.print(f"[red]out of sync:[/] {path}")
-        console.print("exercises/ is in sync with solutions/" if not stale else "run: llmfs sync")
+            say(("out of sync:", "red"), f" {path}")
+        say("exercises/ is in sync with solutions/" if not stale else "run: llmfs sync")
         return 1 if stale else 0
     written = sync.sync(args.root)
     for path in written:
-        console.print(f"wrote {path.relative_to(args.root)}")
-    console.print(f"{len(written)} file(s) regenerated; exercises/ is in sync with solutions/")
+        say(f"wrote {path.relative_to(args.root)}")
+    say(f"{len(written)} file(s) regenerated; exercises/ is in sync with solutions/")
     return 0
 
 
 def cmd_selfcheck(args: argparse.Namespace) -> int:
     _instructor_only(args)
+    if args.mutate:
+        from . import selfcheck_mutate
+
+        return selfcheck_mutate.command(args, console)
+    from . import selfcheck
+
     problems = selfcheck.check_sync(args.root)
-    table = Table(title="Self-check: the course tests itself", title_justify="left")
-    for column in ("Lesson", "Specs", "Fail on stub", "Pass on reference", "Mutants caught", "OK"):
-        table.add_column(column)
+    grid = table("Self-check: the course tests itself", ["Lesson", "Specs", "Fail on stub", "Pass on reference", "Mutants caught", "OK"])
     checks = []
     for lesson in selfcheck.selected_lessons(args.lessons, args.root):
-        with console.status(f"Checking {lesson.id} ({lesson.title})..."):
+        with console.status(line(f"Checking {lesson.id} ({lesson.title})...")):
             check = selfcheck.check_lesson(lesson, args.root, jobs=args.jobs)
         checks.append(check)
         n = len(lesson.specs)
-        table.add_row(
-            lesson.id, str(n), f"{check.stub_red}/{n}", f"{check.reference_green}/{n}",
-            f"{check.mutants_caught}/{len(check.mutants)}", "[green]yes[/]" if check.ok else "[red]no[/]",
-        )  # fmt: skip
-    console.print(table)
+        counts = (n, f"{check.stub_red}/{n}", f"{check.reference_green}/{n}", f"{check.mutants_caught}/{len(check.mutants)}")
+        grid.add_row(cell(lesson.id), *map(cell, counts), cell("yes", "green") if check.ok else cell("no", "red"))
+    console.print(grid)
     if args.verbose:
-        mutants = Table(title="Mutants: the classic mistakes, and the spec that catches each", title_justify="left")
-        for column in ("Lesson", "Mutant", "Mistake", "Caught by"):
-            mutants.add_column(column)
+        mutants = table("Mutants: the classic mistakes, and the spec that catches each", ["Lesson", "Mutant", "Mistake", "Caught by"])
+        mutants.columns[3].overflow = "fold"  # a spec id has no spaces to wrap at: fold it rather than cut it
         for check in checks:
             for name, caught in check.mutants.items():
-                mutants.add_row(check.lesson.id, name, check.mutant_descriptions[name], caught[0] if caught else "[red]nothing[/]")
+                mutants.add_row(cell(check.lesson.id), cell(name), cell(check.mutant_descriptions[name]), cell(caught[0]) if caught else cell("nothing", "red"))
         console.print(mutants)
     for check in checks:
         problems += [f"{check.lesson.id}: {p}" for p in check.problems]
     for problem in problems:
-        console.print(f"[red]✗[/] {problem}")
+        say(("✗", "red"), f" {problem}")
     return 1 if problems else 0
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
     _instructor_only(args)
+    missing = [str(path) for path in args.submissions if not path.exists()]
+    if missing:
+        raise ValueError(f"no such submission: {', '.join(missing)} (give folders, .zip files or git repositories)")
+    writable_folder(args.out, "--out")  # before the grading, so that no work is lost
     from .grading.grade import Course, Settings, default_sandbox, grade, submissions_in, write_results
 
     paths = [p for folder in args.submissions for p in (submissions_in(folder) if folder.is_dir() and not _is_submission(folder) else [folder])]
     if not paths:
-        console.print(f"[red]error:[/] no submissions (folders, .zip files or git repositories) in {', '.join(map(str, args.submissions))}")
-        return 2
+        raise ValueError(f"no submissions (folders, .zip files or git repositories) in {', '.join(map(str, args.submissions))}")
     settings = Settings(spec_timeout=args.timeout, run_timeout=args.run_timeout, jobs=args.jobs or os.cpu_count() or 1, sandbox=default_sandbox())
-    with console.status(f"Grading {len(paths)} submission(s) on {settings.jobs} core(s)...") as status:
-        graded = grade(paths, course=Course(args.root), settings=settings, on_progress=lambda text: status.update(f"Graded {text}"))
+    with console.status(line(f"Grading {len(paths)} submission(s) on {settings.jobs} core(s)...")) as status:
+        graded = grade(paths, course=Course(args.root), settings=settings, on_progress=lambda text: status.update(line(f"Graded {text}")))
     write_results(graded, args.out)
-    table = Table(title=f"Grades ({args.out})", title_justify="left")
-    for column in ("Learner", "Score", *(lesson.id for lesson in load_lessons(args.root)), "Problems"):
-        table.add_column(column)
-    for result in graded:
-        cells = [f"{item['score']:g}/{item['max_score']:g}" for item in result["lessons"]]
-        table.add_row(result["learner"], f"{result['score']:g}/{result['max_score']:g}", *cells, str(len(result["errors"])) if result["errors"] else "")
-    console.print(table)
+    console.print(grade_table(graded, load_lessons(args.root), f"Grades ({args.out})", console.width))
     return 0
+
+
+def grade_table(graded: list[dict], lessons, title: str, width: int):
+    """A row per learner: the score, each lesson's score, and the problems. In a terminal too narrow for a
+    column per lesson (about 10 characters each), the lessons collapse into one count; the reports keep every score."""
+    wide = width >= 30 + 10 * len(lessons)
+    columns = ["Learner", "Score", *([lesson.id for lesson in lessons] if wide else ["Lessons complete"]), "Problems"]
+    grid = table(title, columns, caption=None if wide else "per-lesson scores: gradebook.csv (or a wider terminal)", caption_justify="left")
+    grid.columns[0].overflow = "fold"
+    for result in graded:
+        if wide:
+            per_lesson = [cell(f"{item['score']:g}/{item['max_score']:g}") for item in result["lessons"]]
+        else:
+            done = sum(item["passed"] == item["total"] for item in result["lessons"])
+            per_lesson = [cell(f"{done}/{len(result['lessons'])}")]
+        problems = cell(len(result["errors"]) if result["errors"] else "")
+        grid.add_row(cell(result["learner"]), cell(f"{result['score']:g}/{result['max_score']:g}"), *per_lesson, problems)
+    return grid
 
 
 def _is_submission(folder: Path) -> bool:
@@ -271,7 +245,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="llmfs", description="LLM From Scratch: progress, self-check and tools.")
-    parser.add_argument("--root", type=Path, default=COURSE_ROOT, help=argparse.SUPPRESS)
+    root_help = "the course to use, before or after the command (default: the course holding the current folder, else the installed one)"
+    parser.add_argument("--root", type=Path, default=None, metavar="FOLDER", help=root_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("status", help="every lesson: specs passing, points, progress; then the next step").set_defaults(func=cmd_status)
@@ -292,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     release_parser = sub.add_parser("release", help="write the learner version (no solutions, no mutants) into OUT")
     release_parser.add_argument("out", type=Path, help="a new, empty folder")
     release_parser.add_argument("--branch", default=None, help="also commit it as this (orphan) branch of the course repository")
+    release_parser.add_argument("--force", action="store_true", help="with --branch: replace the branch if it exists")
     release_parser.set_defaults(func=cmd_release)
     lesson_parser = sub.add_parser("lesson", help="a lesson's notebook as .ipynb (figures on your code); --execute runs it")
     lesson_parser.add_argument("lesson", help="e.g. L03")
@@ -308,7 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("selfcheck", help="prove the specs: red on stubs, green on the reference, mutants caught")
     check.add_argument("lessons", nargs="*", help="e.g. L01 L03 (default: all)")
     check.add_argument("-j", "--jobs", type=int, default=None, help="parallel spec runs (default: CPU count)")
-    check.add_argument("-v", "--verbose", action="store_true", help="list which specs catch each mutant")
+    check.add_argument("-v", "--verbose", action="store_true", help="list which specs catch each mutant (with --mutate: each survivor)")
+    check.add_argument("--mutate", action="store_true", help="mechanical mutants of every solution region: killed, survived, equivalent")
+    check.add_argument("--report-only", action="store_true", help="with --mutate: exit 0 even when a lesson kills under 95%%")
+    check.add_argument("--survivors", type=Path, default=None, metavar="FILE", help="with --mutate: write the survivors here, for review")
+    check.add_argument("--equivalents", type=Path, default=None, metavar="FILE", help=argparse.SUPPRESS)
+    check.add_argument("--all-specs", action="store_true", help="with --mutate: also run the specs that do not execute the mutated line")
     check.set_defaults(func=cmd_selfcheck)
     grade_parser = sub.add_parser("grade", help="grade a folder of submissions (folders, .zip files, git repositories)")
     grade_parser.add_argument("submissions", nargs="+", type=Path, help="a folder of submissions, or submissions")
@@ -331,21 +312,43 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="talk to a checkpoint in the terminal with your L10 code (llmfs chat CHECKPOINT --help)")
     chat.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     chat.set_defaults(func=cmd_chat)
+    for command in sub.choices.values():  # also after the command: llmfs check L01 --root FOLDER
+        command.add_argument("--root", type=Path, default=argparse.SUPPRESS, metavar="FOLDER", help=root_help)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["chat"]:  # its own options (L09's sampling flags), parsed by the chat itself
-        return cmd_chat(argparse.Namespace(rest=argv[1:], root=COURSE_ROOT))
-    args = build_parser().parse_args(argv)
     try:
+        args = _chat_args(argv[1:]) if argv[:1] == ["chat"] else build_parser().parse_args(argv)
+        args.root = course_root(args.root)
         return args.func(args)
-    except (ManifestError, ValueError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+    except (ManifestError, ValueError, OSError) as exc:
+        error(exc)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _chat_args(argv: list[str]) -> argparse.Namespace:
+    """``llmfs chat ...``: the chat parses its own options (L09's sampling flags), all but ``--root``."""
+    ours = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    ours.add_argument("--root", type=Path, default=None)
+    known, rest = ours.parse_known_args(argv)
+    return argparse.Namespace(command="chat", rest=rest, root=known.root, func=cmd_chat)
+
+
+def course_root(given: Path | None) -> Path:
+    """``--root`` if given, else the course holding the current folder, else the installed one; says which
+    course it used (once, on stderr) when that is not the current folder's."""
+    here = find_course()
+    if given is not None and not is_course(given):
+        raise ManifestError(f"--root {given} is not a course (no exercises/lNN/lesson.toml in it)")
+    root = (given or here or COURSE_ROOT).resolve()
+    if root != here:
+        where = "" if here is None else f" (the current folder is in {here})"
+        remark(f"using the course at {root}{where}" if given else f"no course in {Path.cwd()} or above: using the installed one at {root}")
+    return root
 
 
 if __name__ == "__main__":

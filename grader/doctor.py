@@ -60,6 +60,8 @@ def run_checks(root: Path = COURSE_ROOT) -> list[Check]:
     ]
     checks += _torch_checks()
     for name, dev in _requirements():
+        if name == "torch":  # checked above, with its build and devices
+            continue
         try:
             checks.append(Check(name, True, metadata.version(name) + (" (dev extra)" if dev else "")))
         except metadata.PackageNotFoundError:

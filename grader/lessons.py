@@ -1,7 +1,9 @@
 """The lesson manifests (``exercises/lNN/lesson.toml``): stages, points, dependencies, hints.
 
-A course root is a folder with ``exercises/`` (and, for instructors, ``solutions/``). Lessons are found by
-their manifests, so adding a lesson needs no change here.
+A course root is a folder with ``exercises/`` holding lesson manifests (and, for instructors, ``solutions/``).
+Lessons are found by their manifests, so adding a lesson needs no change here. ``llmfs`` works on the course
+that holds the current folder (``find_course``, as git and pytest find theirs); ``COURSE_ROOT``, the copy this
+grader was installed from, serves only outside any course.
 """
 from __future__ import annotations
 
@@ -15,6 +17,17 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 COURSE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def is_course(folder: Path) -> bool:
+    """A course root: an ``exercises/`` folder with at least one lesson manifest."""
+    return any((folder / "exercises").glob("l[0-9][0-9]/lesson.toml"))
+
+
+def find_course(start: Path | None = None) -> Path | None:
+    """The nearest course root at or above ``start`` (default: the current folder), or None outside every course."""
+    here = (Path.cwd() if start is None else Path(start)).resolve()
+    return next((folder for folder in (here, *here.parents) if is_course(folder)), None)
 
 
 class ManifestError(ValueError):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import math
 import sys
 import time
 
@@ -48,8 +49,36 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def sampling_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the sampling options (``--temperature``, ``--top-k``, ``--top-p``,
+    ``--repetition-penalty``), in one line, or None: the ranges L09's functions accept, checked before any
+    model loads. L10's chat takes the same options and checks them here too."""
+    checks = [
+        (math.isfinite(args.temperature) and args.temperature >= 0, f"--temperature must be 0 (greedy) or more, got {args.temperature}"),
+        (args.top_k is None or args.top_k >= 1, f"--top-k must be 1 or more, got {args.top_k}"),
+        (args.top_p is None or 0 <= args.top_p <= 1, f"--top-p must be between 0 and 1, got {args.top_p}"),
+        (math.isfinite(args.repetition_penalty) and args.repetition_penalty > 0, f"--repetition-penalty must be above 0, got {args.repetition_penalty}"),
+    ]
+    return next((message for ok, message in checks if not ok), None)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    problem = sampling_problem(args)
+    if args.max_new_tokens < 0 or args.beams < 1:
+        problem = f"--max-new-tokens must be 0 or more and --beams 1 or more, got {args.max_new_tokens} and {args.beams}"
+    if problem:  # one line, before any model loads
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        return sample(args)
+    except NotImplementedError as exc:  # a stub sampling needs: say which, in one line
+        print(str(exc).splitlines()[0], file=sys.stderr)
+        return 1
+
+
+def sample(args: argparse.Namespace) -> int:
+    """Load the checkpoint and stream (or beam-search) the continuation of the prompt to stdout."""
     from ..l08.train import load_model  # imported here: `--help` works before L08 is written
 
     try:

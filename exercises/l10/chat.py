@@ -25,6 +25,7 @@ from ..l01.bpe import RegexTokenizer
 from ..l07.gpt import GPT
 from ..l08.train import load_model
 from ..l09.generate import stream
+from ..l09.sample import sampling_problem
 from .template import END, add_chat_tokens, render_chat, resize_token_embeddings
 
 
@@ -96,6 +97,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.max_new_tokens < 1:
         parser.error(f"--max-new-tokens must be at least 1, got {args.max_new_tokens}")
+    if problem := sampling_problem(args):
+        parser.error(problem)
     return args
 
 

@@ -3,7 +3,7 @@
 ``llmfs release OUT`` copies the files git tracks (so nothing local leaks), leaves out what only instructors
 need, writes a learner README and points ``pytest`` at the lesson specs (every one red until solved).
 With ``--branch NAME`` the release is also committed as an orphan branch of the course repository, so its
-history holds no trace of the solutions.
+history holds no trace of the solutions; an existing branch is replaced only with ``--force``.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ..learner.output import writable_folder
 from ..lessons import COURSE_ROOT, load_lessons
 from ..sync import BEGIN, out_of_sync
 
@@ -79,9 +80,15 @@ Running `pytest` with no arguments runs every lesson's specs: all red at the sta
 """
 
 
-def release(out: Path, root: Path = COURSE_ROOT, branch: str | None = None) -> Path:
-    """Write the learner version of the course at ``root`` into ``out`` (which must not exist or be empty)."""
+def release(out: Path, root: Path = COURSE_ROOT, branch: str | None = None, force: bool = False) -> Path:
+    """Write the learner version of the course at ``root`` into ``out`` (which must not exist or be empty).
+
+    Every argument is checked before anything is written: ``out`` a new or empty folder, ``root`` an instructor
+    copy in sync, and ``branch`` a valid name that does not exist yet (``force`` replaces it).
+    """
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ReleaseError(f"{out} is a file: give a new folder for the release")
     if out.exists() and any(out.iterdir()):
         raise ReleaseError(f"{out} is not empty: choose a new folder for the release")
     if not (root / "solutions").is_dir():
@@ -89,6 +96,9 @@ def release(out: Path, root: Path = COURSE_ROOT, branch: str | None = None) -> P
     stale = out_of_sync(root)
     if stale:
         raise ReleaseError(f"exercises/ is out of sync with solutions/ ({', '.join(stale)}): run llmfs sync first")
+    if branch:
+        _check_branch(root, branch, force)
+    writable_folder(out, "the release folder")
     for relative in tracked_files(root):
         if _instructor_only(relative) or not (root / relative).is_file():
             continue
@@ -124,9 +134,23 @@ def _git(*args: str, cwd: Path) -> str:
     return done.stdout.strip()
 
 
+def _check_branch(root: Path, branch: str, force: bool) -> None:
+    """``branch`` can be written into the course repository at ``root``: a valid name, not checked out there,
+    and new unless ``force``."""
+    try:
+        _git("check-ref-format", "--branch", branch, cwd=root)
+    except ReleaseError:
+        raise ReleaseError(f"--branch {branch!r} is not a valid git branch name") from None
+    if subprocess.run(["git", "-C", str(root), "rev-parse", "--git-dir"], capture_output=True).returncode != 0:
+        raise ReleaseError(f"--branch needs a git repository, and {root} is not one")
+    if _git("branch", "--list", "--format=%(HEAD)", branch, cwd=root) == "*":
+        raise ReleaseError(f"branch {branch} is checked out in {root}: choose another --branch")
+    if _git("branch", "--list", branch, cwd=root) and not force:
+        raise ReleaseError(f"branch {branch} already exists in {root}: choose another --branch, or add --force to replace it")
+
+
 def _commit_as_branch(out: Path, root: Path, branch: str) -> None:
     """Commit the release in ``out`` as its own repository, then fetch it into the course as ``branch``."""
-    _git("check-ref-format", "--branch", branch, cwd=root)
     _git("init", "-q", "-b", branch, cwd=out)
     _git("add", "-A", cwd=out)
     _git("commit", "-q", "-m", "LLM From Scratch: learner version", cwd=out)

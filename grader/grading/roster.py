@@ -9,8 +9,6 @@ never a crash; a learner found twice keeps the newer record. The roster shows as
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 import unicodedata
 from collections import Counter
@@ -19,11 +17,13 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from ..learner.output import console as default_console, write_atomic
+from ..learner.progress import PROGRESS_FILE, read_progress
 from ..lessons import Lesson, load_lessons
 from .report import one_line, validate
 
@@ -86,12 +86,10 @@ def _timestamp(value: object, what: str) -> datetime:
     return moment if moment.tzinfo else moment.astimezone()
 
 
-def _progress_row(learner: str, data: object, lessons: list[Lesson]) -> Row:
-    """A row from a learner's ``progress.json``; ValueError where it does not have the expected shape."""
-    if not isinstance(data, dict) or not isinstance(data.get("lessons"), dict) or not isinstance(data.get("hints", {}), dict):
-        raise ValueError('expected {"lessons": {...}, "hints": {...}}')
+def _progress_row(learner: str, data: dict, lessons: list[Lesson]) -> Row:
+    """A row from a learner's ``progress.json`` (as ``read_progress`` returns it); ValueError for a bad entry."""
     hints: Counter[str] = Counter()
-    for key, steps in data.get("hints", {}).items():
+    for key, steps in data["hints"].items():
         hints[key.split("/", 1)[0]] += _count(steps, f"hints[{key!r}]")
     cells, moments = {}, []
     for lesson in lessons:
@@ -110,13 +108,12 @@ def _progress_row(learner: str, data: object, lessons: list[Lesson]) -> Row:
 
 
 def _from_checkout(folder: Path, lessons: list[Lesson]) -> Row:
-    path = folder / ".llmfs" / "progress.json"
     try:
-        return _progress_row(folder.name, json.loads(path.read_text(encoding="utf-8")), lessons)
+        return _progress_row(folder.name, read_progress(folder / PROGRESS_FILE), lessons)
     except FileNotFoundError:
-        return Row(folder.name, {}, note="no .llmfs/progress.json yet: has the learner run llmfs status?")
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return Row(folder.name, {}, note=f"corrupt .llmfs/progress.json: {exc}")
+        return Row(folder.name, {}, note=f"no {PROGRESS_FILE} yet: has the learner run llmfs status?")
+    except (OSError, ValueError) as exc:
+        return Row(folder.name, {}, note=f"corrupt {PROGRESS_FILE}: {exc}")
 
 
 def _from_results(path: Path, lessons: list[Lesson]) -> Row:
@@ -200,30 +197,52 @@ def _cell_text(cell: Cell | None) -> Text:
     return text
 
 
-def render_table(roster: Roster) -> Table:
-    """The roster for the terminal: a row per learner, a column per lesson ("9/12", hint steps in brackets)."""
+def render_table(roster: Roster, width: int | None = None) -> Table:
+    """The roster for the terminal: a row per learner, a column per lesson ("9/12", hint steps in brackets).
+
+    In a terminal of ``width`` too narrow for a column per lesson, the lessons share one column of a mark each.
+    """
+    narrow = width is not None and width < 40 + 10 * len(roster.lessons)
+    caption = "9/12 = specs green; (2) = hint steps used"
+    if narrow:
+        caption = f"{' '.join(lesson.id for lesson in roster.lessons)}: ✓ = done, 0-9 = tenths green, · = not started"
     table = Table(
         title=f"Workshop progress: {len(roster.rows)} learners, {roster.generated_at:%H:%M:%S}",
-        caption="9/12 = specs green; (2) = hint steps used",
+        caption=caption,
         title_justify="left",
         caption_justify="left",
     )
     # Only the note wraps: when the terminal is narrow it takes more lines, and the numbers keep their width.
     table.add_column("Learner", style="bold", no_wrap=True, max_width=NAME_WIDTH // 2)
-    for lesson in roster.lessons:
-        table.add_column(lesson.id, justify="center", no_wrap=True)
+    if narrow:
+        table.add_column("Lessons", no_wrap=True)
+    else:
+        for lesson in roster.lessons:
+            table.add_column(lesson.id, justify="center", no_wrap=True)
     table.add_column("Total", justify="right", no_wrap=True)
     table.add_column("Last activity", no_wrap=True)
     if any(row.note for row in roster.rows):
         table.add_column("Note", style="red", min_width=12)
     for row in roster.rows:
         cells = [Text(one_line(row.learner, NAME_WIDTH))]
-        cells += [_cell_text(row.cells.get(lesson.id)) for lesson in roster.lessons]
+        if narrow:
+            cells.append(Text.assemble(*(_cell_mark(row.cells.get(lesson.id)) for lesson in roster.lessons)))
+        else:
+            cells += [_cell_text(row.cells.get(lesson.id)) for lesson in roster.lessons]
         cells += [Text(f"{row.passed}/{roster.total}"), Text(activity(row, roster.generated_at))]
         if len(table.columns) > len(cells):
             cells.append(Text(one_line(row.note, NOTE_WIDTH)))
         table.add_row(*cells)
     return table
+
+
+def _cell_mark(cell: Cell | None) -> Text:
+    """One character for a lesson: ✓ done, a digit for the tenths of its specs green, · not started."""
+    if cell is None:
+        return Text("·", style="dim")
+    if cell.done:
+        return Text("✓", style="bold green")
+    return Text(str(min(9, int(10 * cell.fraction))), style="yellow" if cell.passed else "red")
 
 
 _CSS = """
@@ -301,19 +320,6 @@ def render_html(roster: Roster, refresh: float | None = None) -> str:
     return "\n".join(head + body + tail) + "\n"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` in one step, so a browser reloading it never reads half a page."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def roster_command(
     folder: Path,
     watch: bool = False,
@@ -326,22 +332,27 @@ def roster_command(
     """``llmfs roster DIR``: print the table (and write the HTML page); with ``watch``, redraw every ``interval`` s until Ctrl-C."""
     if not interval > 0:
         raise ValueError(f"interval must be a positive number of seconds, not {interval!r}")
-    console = console or Console(highlight=False)
+    console = console or default_console
+    if html is not None and Path(html).is_dir():
+        raise ValueError(f"--html {html} is a folder: give a file name for the page, e.g. {Path(html) / 'roster.html'}")
 
-    def snapshot() -> Table:
+    def snapshot() -> RenderableType:
         roster = collect(folder, lessons)
         if html is not None:
-            _write_atomic(Path(html), render_html(roster, refresh=interval if watch else None))
-        return render_table(roster)
+            write_atomic(Path(html), render_html(roster, refresh=interval if watch else None))
+        if roster.rows:
+            return render_table(roster, console.width)
+        expected = f"learners' checkouts (folders with {PROGRESS_FILE}, written by llmfs status) or the results .json files of llmfs grade"
+        return Text(f"No learners in {folder} yet: it should hold {expected}.", style="yellow")
 
     if not watch:
         console.print(snapshot())
         if html is not None:
-            console.print(f"wrote {html}", markup=False)
+            console.print(Text(f"wrote {html}"))
         return 0
     if html is not None:
-        console.print(f"Rewriting {html} every {interval:g} s.", markup=False)
-    console.print("[dim]Watching; Ctrl-C to stop.[/]")
+        console.print(Text(f"Rewriting {html} every {interval:g} s."))
+    console.print(Text("Watching; Ctrl-C to stop.", style="dim"))
     try:
         # Redrawn only when new data is in (no auto refresh): the table stays still between updates.
         with Live(snapshot(), console=console, auto_refresh=False) as live:

@@ -232,24 +232,26 @@ def lesson_command(lesson: str, root: Path = COURSE_ROOT, out: Path | None = Non
     With ``execute``, run it first on the learner's own code (cells of unfinished functions say so in one
     line), so the saved notebook holds the figures.
     """
-    from rich.console import Console
+    from .output import console as default_console, line, writable_folder
 
-    console = console or Console(highlight=False)
+    console = console or default_console
     found = get_lesson(lesson, root)
     source = notebook_path(found, root)
     if not source.is_file():
         raise ValueError(f"{found.id} has no notebook yet ({source.relative_to(root)} does not exist)")
+    writable_folder(source.parent if out is None else out, "--out")  # before running anything
     notebook = read_notebook(source)
     if execute:
-        with console.status(f"Running {source.relative_to(root)} on your code..."):
+        with console.status(line(f"Running {source.relative_to(root)} on your code...")):
             notebook = execute_notebook(notebook, source.parent, allow_errors=True, root=root)
         failed = sorted({index for index, _ in outputs(notebook, "error")})
-        for line in dict.fromkeys(line for line in text_of(notebook).splitlines() if line.startswith("⏸ L")):
-            console.print(line, style="yellow", markup=False)
+        for text in dict.fromkeys(text for text in text_of(notebook).splitlines() if text.startswith("⏸ L")):
+            console.print(line((text, "yellow")))
         if failed:
-            console.print(f"[red]{len(failed)} cell(s) raised an error[/] (cells {', '.join(map(str, failed))}): open the notebook to see them.")
+            cells = ", ".join(map(str, failed))
+            console.print(line((f"{len(failed)} cell(s) raised an error", "red"), f" (cells {cells}): open the notebook to see them."))
     target = write_ipynb(found, root, out, notebook)
     shown = target.relative_to(root) if target.is_relative_to(root) else target
-    console.print(f"Wrote {shown}" + (" (executed)" if execute else ""))
-    console.print(f"Open it: [cyan]jupyter lab {shown}[/]  (or open it in VS Code; run the first cell first)")
+    console.print(line(f"Wrote {shown}" + (" (executed)" if execute else "")))
+    console.print(line("Open it: ", (f"jupyter lab {shown}", "cyan"), "  (or open it in VS Code; run the first cell first)"))
     return 0

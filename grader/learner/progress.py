@@ -1,13 +1,14 @@
 """The learner's view: where they stand in each lesson, the next red spec, and the hint ladders.
 
 Progress state (last results, hints used, timestamps) lives in one JSON file, ``.llmfs/progress.json`` in
-the course root, written atomically; a missing or corrupt file is rebuilt, never a crash.
+the course root, written atomically. This module owns that file: ``read_progress`` is its one reader (the
+roster reads learners' files with it too). A missing file starts afresh; a corrupt one is kept as
+``progress.json.corrupt``, with a one-line notice, and the learner starts afresh.
 """
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ from pathlib import Path
 
 from ..lessons import COURSE_ROOT, Lesson, Stage
 from ..sandbox.run import SpecResult, run_specs
+from .output import remark, write_atomic
+
+PROGRESS_FILE = Path(".llmfs") / "progress.json"  # in the course root
 
 
 @dataclass(frozen=True)
@@ -75,34 +79,35 @@ def next_step(progress: list[LessonProgress]) -> tuple[LessonProgress, SpecResul
     return None
 
 
+def read_progress(path: Path) -> dict:
+    """A ``progress.json`` as a dict; OSError if it cannot be read, ValueError if it is not one (saying why)."""
+    data = json.loads(path.read_text(encoding="utf-8"))  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+    if not isinstance(data, dict) or not isinstance(data.get("lessons"), dict) or not isinstance(data.get("hints", {}), dict):
+        raise ValueError('expected {"lessons": {...}, "hints": {...}}')
+    data.setdefault("hints", {})
+    return data
+
+
 class State:
     """``.llmfs/progress.json``: {"lessons": {"L01": {"passed", "total", "updated"}}, "hints": {"L01/merge": 2}}."""
 
     def __init__(self, root: Path = COURSE_ROOT) -> None:
-        self.path = root / ".llmfs" / "progress.json"
+        self.path = root / PROGRESS_FILE
 
     def load(self) -> dict:
+        """The state; a missing file starts afresh, a corrupt one is set aside (``progress.json.corrupt``) first."""
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and isinstance(data.get("lessons"), dict) and isinstance(data.get("hints"), dict):
-                return data
-        except (OSError, ValueError):
-            pass  # missing or corrupt: start afresh
+            return read_progress(self.path)
+        except FileNotFoundError:
+            pass
+        except ValueError as exc:
+            kept = self.path.with_name(self.path.name + ".corrupt")
+            os.replace(self.path, kept)
+            remark(f"{self.path} was corrupt ({str(exc).splitlines()[0]}): kept it as {kept.name} and started afresh")
         return {"version": 1, "lessons": {}, "hints": {}}
 
     def save(self, data: dict) -> None:
-        """Write to a temporary file and rename it over the old one, so a crash never leaves half a file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".progress-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=2, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, json.dumps(data, indent=2, sort_keys=True))
 
     def record(self, progress: list[LessonProgress]) -> None:
         data = self.load()

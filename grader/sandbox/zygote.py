@@ -169,6 +169,7 @@ def _wait(pid: int, timeout: float) -> tuple[int, bool]:
 
 
 def serve() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C in the terminal ends it quietly; llmfs says what stopped
     _preload()
     # Keep the preloaded heap out of every collection: pytest collects garbage several times per session,
     # and walking PyTorch's objects each time would cost seconds per run (it also keeps pages shared).

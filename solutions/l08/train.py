@@ -41,6 +41,10 @@ COURSE_ROOT = Path(__file__).resolve().parents[2]
 Config = TypeVar("Config")  # a dataclass of command-line options
 
 
+class RunError(ValueError):
+    """A run that cannot start from what it was given (its text, its checkpoint): the command line says it in one line."""
+
+
 @dataclass
 class TrainConfig:
     """Every knob of a training run. The defaults are the course's recipe: Tiny Shakespeare, validation
@@ -264,7 +268,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises RuntimeError, EOFError or UnpicklingError depending on the damage
-        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): {exc}") from exc
+        # Not torch's own text: for a file that is no checkpoint it advises weights_only=False, which runs any code in it.
+        raise ValueError(f"{path} is not a readable checkpoint (truncated, corrupt, or not a checkpoint at all)") from exc
     ### END SOLUTION
 
 
@@ -325,6 +330,17 @@ def model_config(config: TrainConfig, vocab_size: int) -> GPTConfig:
     )  # fmt: skip
 
 
+def read_corpus(path: Path) -> str:
+    """The text of ``path``; RunError naming the file when it is not UTF-8 text or holds none."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RunError(f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}): train on a text file") from exc
+    if not text.strip():
+        raise RunError(f"{path} holds no text: train on a text file with something in it")
+    return text
+
+
 def prepare_tokenizer(config: TrainConfig, out_dir: Path, checkpoint: dict | None) -> tuple[RegexTokenizer, str]:
     """The run's tokenizer and the folder it lives in: the checkpoint's (resume), a given one, or a BPE of
     ``vocab_size`` trained on the training split of the text and saved into ``out_dir/tokenizer``."""
@@ -334,7 +350,7 @@ def prepare_tokenizer(config: TrainConfig, out_dir: Path, checkpoint: dict | Non
     if config.tokenizer_dir is not None:
         folder = course_path(config.tokenizer_dir).resolve()
         return RegexTokenizer.load(folder), str(folder)
-    text = course_path(config.data_path).read_text(encoding="utf-8")
+    text = read_corpus(course_path(config.data_path))
     tokenizer = RegexTokenizer()
     tokenizer.train(text[: int(len(text) * (1.0 - config.val_fraction))], config.vocab_size)  # never the val text
     tokenizer.save(out_dir / "tokenizer")
@@ -384,15 +400,18 @@ def train(config: TrainConfig) -> dict:
     device = pick_device(config.device)
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = load_checkpoint(out_dir / "ckpt.pt") if config.resume else None
+    text_path = course_path(config.data_path)
+    read_corpus(text_path)  # a binary or empty file: one line now, not a traceback from deep in the tokenizer
+    checkpoint = resume_from(out_dir / "ckpt.pt") if config.resume else None
 
     tokenizer, tokenizer_dir = prepare_tokenizer(config, out_dir, checkpoint)
-    train_data, val_data = encode_corpus(course_path(config.data_path), tokenizer, config.cache_dir, config.val_fraction)
+    train_data, val_data = encode_corpus(text_path, tokenizer, config.cache_dir, config.val_fraction)
+    check_split_sizes(text_path, train_data, val_data, config)
     val_bytes = count_bytes(tokenizer, val_data[1:])  # the bytes of the predicted tokens
 
     gpt_config = model_config(config, max(tokenizer.vocab) + 1)
     if checkpoint is not None and checkpoint["config"] != asdict(gpt_config):
-        raise ValueError(f"cannot resume: {out_dir / 'ckpt.pt'} holds {checkpoint['config']}, this run builds {asdict(gpt_config)}")
+        raise RunError(f"cannot resume: {out_dir / 'ckpt.pt'} holds {checkpoint['config']}, this run builds {asdict(gpt_config)}")
     torch.manual_seed(config.seed)
     model = GPT(gpt_config).to(device)
     optimizer = AdamW(
@@ -470,6 +489,25 @@ def train(config: TrainConfig) -> dict:
     return history
 
 
+def resume_from(path: Path) -> dict:
+    """The checkpoint a resumed run continues (``load_checkpoint``); RunError in one line for a damaged file."""
+    try:
+        return load_checkpoint(path)
+    except ValueError as exc:
+        raise RunError(f"cannot resume: {path} is not a readable checkpoint (truncated or corrupt?): start afresh without --resume") from exc
+
+
+def check_split_sizes(text_path: Path, train_data, val_data, config: TrainConfig) -> None:
+    """Both splits must hold at least one window of ``block_size + 1`` tokens (validation: two tokens when it is
+    read whole), or the loss is NaN from the first step; RunError saying what to change."""
+    need, val_need = config.block_size + 1, (2 if config.eval_iters is None else config.block_size + 1)
+    if len(train_data) < need or len(val_data) < val_need:
+        raise RunError(
+            f"{text_path} gives {len(train_data)} training and {len(val_data)} validation tokens, too few for --block-size "
+            f"{config.block_size} (it needs {need} and {val_need}): train on a longer text or with a smaller --block-size"
+        )
+
+
 def make_progress(verbose: bool):
     """A rich progress bar showing step, loss, learning rate and tokens per second (silent if not verbose)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -505,7 +543,8 @@ def load_model(path: str | Path) -> tuple[GPT, RegexTokenizer]:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises RuntimeError, EOFError or UnpicklingError depending on the damage
-        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): {exc}") from exc
+        # Not torch's own text: for a file that is no checkpoint it advises weights_only=False, which runs any code in it.
+        raise ValueError(f"{path} is not a readable checkpoint (truncated, corrupt, or not a checkpoint at all)") from exc
     if not isinstance(checkpoint, dict) or not {"model", "config"} <= checkpoint.keys():
         raise ValueError(f"{path} is not a checkpoint of L08's format (a dict with 'model' and 'config')")
     model = GPT(GPTConfig(**checkpoint["config"]))
@@ -567,7 +606,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         history = train(config)
-    except FileNotFoundError as exc:  # a missing text, tokenizer or checkpoint to resume
+    except (FileNotFoundError, RunError) as exc:  # a missing or unusable text, tokenizer or checkpoint to resume
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except NotImplementedError as exc:  # a stub the loop needs: say which, in one line
