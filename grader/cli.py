@@ -181,7 +181,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
     paths = [p for folder in args.submissions for p in (submissions_in(folder) if folder.is_dir() and not _is_submission(folder) else [folder])]
     if not paths:
         raise ValueError(f"no submissions (folders, .zip files or git repositories) in {', '.join(map(str, args.submissions))}")
-    settings = Settings(spec_timeout=args.timeout, run_timeout=args.run_timeout, jobs=args.jobs or os.cpu_count() or 1, sandbox=default_sandbox())
+    settings = Settings(
+        spec_timeout=args.timeout, run_timeout=args.run_timeout, jobs=args.jobs or os.cpu_count() or 1,
+        sandbox=default_sandbox(), cumulative=args.cumulative,
+    )  # fmt: skip
     with console.status(line(f"Grading {len(paths)} submission(s) on {settings.jobs} core(s)...")) as status:
         graded = grade(paths, course=Course(args.root), settings=settings, on_progress=lambda text: status.update(line(f"Graded {text}")))
     write_results(graded, args.out)
@@ -297,6 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
     grade_parser.add_argument("-j", "--jobs", type=int, default=None, help="parallel runs (default: CPU count)")
     grade_parser.add_argument("--timeout", type=float, default=60.0, help="seconds per spec (default 60)")
     grade_parser.add_argument("--run-timeout", type=float, default=900.0, help="seconds per lesson run (default 900)")
+    grade_parser.add_argument(
+        "--cumulative", action="store_true",
+        help="also grade every lesson on the learner's own earlier lessons (a second run each; reported, not counted)",
+    )  # fmt: skip
     grade_parser.set_defaults(func=cmd_grade)
     roster = sub.add_parser("roster", help="workshops: learners x lessons from checkouts or results files")
     roster.add_argument("dir", type=Path, help="a folder of learners' checkouts and/or results .json files")
