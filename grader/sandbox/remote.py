@@ -1194,8 +1194,10 @@ class Peer:
     def release_unused(self, collect: bool = True) -> None:
         """Forget handles and mirrors only the tables still hold, and tell the other side (between specs, and
         whenever the tables have doubled: every message checks each mirror for changes)."""
-        if collect:
-            gc.collect()
+        if collect:  # a cycle made during the spec is young; a full collection (100 ms and more) only when many are held
+            gc.collect(1)
+            if len(self.tensors) + len(self.proxies) > _TIDY_FLOOR:
+                gc.collect()
         # Held by the table alone: sys.getrefcount(table[key]) counts the table and its own argument.
         dropped = [hid for hid in list(self.proxies) if sys.getrefcount(self.proxies[hid]) <= 2 and object.__getattribute__(self.proxies[hid], "_path") is None]
         for hid in dropped:
@@ -1692,6 +1694,9 @@ class GradingPlugin:
             return
         settings.register_profile("grading", settings(phases=(Phase.explicit, Phase.reuse, Phase.generate)))
         settings.load_profile("grading")
+
+    def pytest_collection_finish(self, session) -> None:  # noqa: ANN001
+        gc.freeze()  # the specs' modules and their oracles (transformers...) live all run: no collection walks them
 
     def pytest_runtest_setup(self, item) -> None:  # noqa: ANN001
         self.link.spec_deadline = time.monotonic() + self.link.timeout
