@@ -15,9 +15,9 @@ from pathlib import Path
 from .lessons import COURSE_ROOT, Lesson, get_lesson, load_lessons
 from .sandbox.overlay import build_overlay, reference_sources
 from .sandbox.run import RunResult, SpecResult, run_specs
-from .sync import find_regions, out_of_sync
+from .sync import STUB_PATTERN, find_regions, out_of_sync
 
-STUB_MESSAGE = re.compile(r"^not implemented: L\d\d [\w.]+\(\) is not implemented yet")
+STUB_MESSAGE = re.compile(r"^not implemented: " + STUB_PATTERN.pattern)  # what the runner reports for a stub
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Everything outside the markers (signatures, docstrings, scaffolding) is copied a
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,10 +82,15 @@ def find_regions(source: str, filename: str = "<solution>") -> list[Region]:
 
 
 def stub_message(lesson: str, function: str, package: str, module: str) -> str:
+    """What a stub raises (``STUB_PATTERN`` reads it back: the self-check, the notebooks' one-line report)."""
     return (
         f"{lesson} {function}() is not implemented yet: write it in exercises/{package}/{module} "
         f"(stuck? run: llmfs hint {lesson})"
     )
+
+
+# A stub's message: lesson, function, path, package.
+STUB_PATTERN = re.compile(r"(L\d\d) ([\w.]+)\(\) is not implemented yet: write it in (exercises/(l\d\d)/\S+)")
 
 
 def make_stub(source: str, *, package: str, module: str) -> str:

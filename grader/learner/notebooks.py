@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 import sys
 import tempfile
 import warnings
 from pathlib import Path
 
 from ..lessons import COURSE_ROOT, Lesson, get_lesson
+from ..sync import STUB_PATTERN
 
 NOTEBOOK = "lesson.md"
 FIGURES_VARIABLE = "LLMFS_FIGURES"  # where the course's tests save the figures of executed notebooks
 
-# The first line of a stub's NotImplementedError (see grader.sync.stub_message).
-_STUB = re.compile(r"(L\d\d) (\S+)\(\) is not implemented yet: write it in (exercises/(l\d\d)/\S+)")
 
 
 # --- inside the notebook's kernel -------------------------------------------------------------------------
@@ -43,7 +41,7 @@ class _StubReporter:
 
     def explain(self, error: BaseException) -> str | None:
         if isinstance(error, NotImplementedError):
-            found = _STUB.match(str(error))
+            found = STUB_PATTERN.match(str(error))
             if found is None:
                 return None
             lesson, function, path, package = found.groups()

@@ -405,8 +405,10 @@ def _drain(iterator: Remote):
                 return
     size = 1
     while True:
-        items, error = iterator._ask("draw", size)
-        yield from _exact(items, list, "a batch of items")
+        items, error = _list(iterator._ask("draw", size), 2)
+        if type(items) is not list or not (error is None or error == "stop" or type(error) is dict) or len(items) > size:
+            raise ProtocolError("a malformed batch of items")
+        yield from items
         if error is not None:
             if error == "stop":
                 return
