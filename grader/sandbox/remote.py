@@ -29,6 +29,12 @@ What the learner's code may expect of an in-process call is kept:
 - exceptions come back as the same builtin type with the learner's message (``NotImplementedError`` from a stub
   reads "not implemented" as in a learner's own pytest run); prints come back for ``capsys``.
 
+What keeps a request cheap (a few tenths of a millisecond): a learner's iterator is drawn in batches that
+double while drawing one more item could not be observed (:func:`_drain`); gradients cross by value; handles
+and mirrors that only the tables still hold are released between specs and whenever the tables double (each
+message checks every mirror for changes), and a graph kept for the other side's backward is freed as soon as
+the bridge node that could call it is gone (:class:`_GraphToken`).
+
 The child may use a spec's objects as the learner's code could in one process, except to reach through them
 to anything else (:func:`_check_callback`: no dunder attributes, modules, frames or imports). A measurement
 of the learner's own process runs there through ``exercises/spec_helpers.py`` (the ``helper`` request).
@@ -406,7 +412,7 @@ def _drain(iterator: Remote):
     size = 1
     while True:
         items, error = _list(iterator._ask("draw", size), 2)
-        if type(items) is not list or not (error is None or error == "stop" or type(error) is dict) or len(items) > size:
+        if type(items) is not list or not (error is None or error == "stop" or type(error) is dict) or len(items) > size or (not items and error is None):
             raise ProtocolError("a malformed batch of items")
         yield from items
         if error is not None:
