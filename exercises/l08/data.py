@@ -44,7 +44,8 @@ def encode_corpus(
     else uint32. The cache file's name holds a hash of the text and ``tokenizer_fingerprint``, so a new
     text or a new tokenizer never reads a stale cache, and a second call with the same pair reads the
     file instead of encoding again. It is written to a temporary name and renamed into place, so an
-    interrupted run never leaves a half-written cache behind.
+    interrupted run never leaves a half-written cache behind. ``cache_dir`` is created, with its parents,
+    when it is missing. An empty text gives two empty streams.
 
     Returns two read-only memory maps (np.memmap, opened with ``mmap_mode="r"``): train = the first
     ``1 - val_fraction`` of the ids, val = the rest (``split = int(len(ids) * (1 - val_fraction))``).

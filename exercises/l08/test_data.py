@@ -87,6 +87,24 @@ def test_encode_corpus_uses_uint32_when_ids_do_not_fit(tmp_path):
         f"{train.dtype}, first id {int(train[0])}"
     )
 
+    class EdgeTokenizer(CountingTokenizer):  # the largest id is 65535 (fits uint16) or 65536 (does not)
+        def __init__(self, tokenizer, largest: int) -> None:
+            super().__init__(tokenizer)
+            self.largest = largest
+
+        def encode_ordinary(self, text):
+            return [self.largest - b % 2 for b in text.encode("utf-8")]
+
+    for largest, want in ((65_535, np.uint16), (65_536, np.uint32)):
+        text = f"largest id {largest}\n" * 8
+        ids = EdgeTokenizer(RegexTokenizer(), largest).encode_ordinary(text)
+        train, val = encode_corpus(_write(tmp_path, text, f"edge-{largest}.txt"), EdgeTokenizer(RegexTokenizer(), largest), tmp_path / "cache")
+        got = np.concatenate([train, val])
+        assert got.dtype == want and np.array_equal(got.astype(np.int64), ids), (
+            f"ids up to {largest} came back as {got.dtype} with largest {int(got.max())}, expected {np.dtype(want)} "
+            f"holding {largest}: uint16 holds 0..65535 exactly, so use it when max(ids) < 2**16 (65536 itself needs uint32)"
+        )
+
 
 def test_encode_corpus_returns_read_only_memmaps(tmp_path):
     train, val = encode_corpus(_write(tmp_path), _tokenizer(), tmp_path / "cache")
@@ -127,6 +145,31 @@ def test_encode_corpus_cache_is_keyed_by_text_and_tokenizer(tmp_path):
         "after the file changed, encode_corpus returned the old text's ids: the cache file's name must "
         "depend on the text too (a hash of its contents, not only its path)"
     )
+
+
+def test_encode_corpus_creates_missing_cache_folders(tmp_path):
+    cache = tmp_path / "runs" / "deep" / "cache"  # neither runs/ nor runs/deep/ exists yet
+    try:
+        train, val = encode_corpus(_write(tmp_path), _tokenizer(), str(cache))
+    except FileNotFoundError as exc:
+        raise AssertionError(
+            f"encode_corpus with a cache_dir whose parent folders do not exist failed: {exc}. Create it with "
+            "Path(cache_dir).mkdir(parents=True, exist_ok=True)"
+        ) from None
+    assert len(list(cache.glob("*.npy"))) == 1 and len(train) + len(val) > 0, (
+        f"expected one .npy file in the new folder {cache}, found {sorted(p.name for p in cache.glob('*'))}"
+    )
+
+
+def test_encode_corpus_of_an_empty_text(tmp_path):
+    try:
+        train, val = encode_corpus(_write(tmp_path, ""), _tokenizer(), tmp_path / "cache")
+    except ValueError as exc:
+        raise AssertionError(
+            f"encode_corpus of an empty file raised ValueError: {exc}. An empty text has no ids: the dtype "
+            "test must not fail on it (max(ids, default=0)), and the result is two empty streams"
+        ) from None
+    assert len(train) == 0 and len(val) == 0, f"an empty text should give two empty streams, got {len(train)} and {len(val)} ids"
 
 
 def test_encode_corpus_takes_val_fraction(tmp_path):
@@ -218,6 +261,19 @@ def test_get_batch_offsets_are_uniform_and_reach_both_ends():
         f"the offsets are not uniform over 0..{n_offsets - 1}: chi-square = {chi2:.1f} with 15 degrees of "
         f"freedom (a uniform sampler stays below 56.49 with probability 1 - 1e-6); counts: {seen.tolist()}"
     )
+
+
+def test_get_batch_puts_both_tensors_on_the_device():
+    data = np.arange(100, dtype=np.uint16)
+    for device in ("meta", torch.device("meta")):  # a device without data: every CPU can make tensors on it
+        x, y = get_batch(data, 3, 5, torch.Generator().manual_seed(4), device)
+        assert (x.device.type, y.device.type) == ("meta", "meta"), (
+            f"get_batch(..., device={device!r}) gave x on {x.device} and y on {y.device}: move both to the device "
+            "(.to(device)), so the model on a GPU gets its batches there"
+        )
+        assert tuple(x.shape) == tuple(y.shape) == (3, 5) and x.dtype == y.dtype == torch.int64, (
+            f"on the device: x {tuple(x.shape)} {x.dtype}, y {tuple(y.shape)} {y.dtype}; expected (3, 5) int64 for both"
+        )
 
 
 def test_get_batch_on_the_encoded_corpus(tmp_path):

@@ -64,6 +64,20 @@ def test_lm_loss_ignores_masked_targets():
     got = lm_loss(logits, targets, ignore_index=4)
     want = F.cross_entropy(logits.view(-1, 9), targets.view(-1), ignore_index=4)
     assert torch.allclose(got, want, atol=1e-5), "lm_loss must use its ignore_index argument, not a hard-coded -100"
+    logits = torch.randn(2, 4, 1, generator=_gen(9))  # a vocabulary of one token: id 0 is the only valid one
+    targets = torch.tensor([[0, -100, 0, -100], [-100, 0, 0, 0]])
+    try:
+        got = lm_loss(logits, targets)
+    except (IndexError, RuntimeError) as exc:
+        if isinstance(exc, NotImplementedError):
+            raise
+        raise AssertionError(
+            f"lm_loss of logits (2, 4, 1) (a vocabulary of ONE token) with ignored targets failed: "
+            f"{' '.join(str(exc).split())[:100]}. Put 0, the one id every vocabulary has, in place of the ignored "
+            "targets before gathering (targets.masked_fill(ignored, 0))"
+        ) from None
+    want = F.cross_entropy(logits.view(-1, 1), targets.view(-1))
+    assert torch.allclose(got, want, atol=1e-6), f"with a vocabulary of one token lm_loss gave {got.item()}, expected {want.item()} (0)"
 
 
 def test_lm_loss_is_stable_for_huge_logits():
@@ -387,7 +401,7 @@ def _params_with_grads(seed: int, scale: float) -> list[nn.Parameter]:
     return params  # params[2] has no gradient
 
 
-@pytest.mark.parametrize("scale,max_norm", [(10.0, 1.0), (0.01, 1.0), (3.0, 5.0)])
+@pytest.mark.parametrize("scale,max_norm", [(10.0, 1.0), (0.01, 1.0), (3.0, 5.0), (1.0, 6.0)])  # (1, 6): norm 4.34, just under
 def test_clip_grad_norm_matches_torch(scale, max_norm):
     ours, theirs = _params_with_grads(1, scale), _params_with_grads(1, scale)
     got = clip_grad_norm(ours, max_norm)
@@ -402,7 +416,7 @@ def test_clip_grad_norm_matches_torch(scale, max_norm):
         assert torch.allclose(ours[i].grad, theirs[i].grad, rtol=1e-9, atol=1e-12), (
             f"gradient {i} after clipping differs from torch's (norm {want.item():.3f}, max_norm {max_norm}): "
             "when the global norm exceeds max_norm, multiply EVERY gradient by max_norm / (norm + 1e-6); "
-            "otherwise leave them unchanged"
+            "otherwise (that factor is 1 or more) leave them unchanged: clipping never lengthens a gradient"
         )
 
 

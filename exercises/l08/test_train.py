@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from ..l01.bpe import RegexTokenizer
 from ..l07.gpt import GPT, GPTConfig
+from ..spec_helpers import raises_value_error
 from . import train as train_module
 from .data import encode_corpus
 from .optim import AdamW, lm_loss
@@ -222,6 +223,43 @@ def test_evaluate_with_iters_averages_random_batches():
         "evaluate(iters=...) left a training model in eval mode: put back the mode it had in this branch too "
         "(model.train(was_training) before returning)"
     )
+    model.eval()
+    evaluate(model, data, batch_size=3, block_size=8, iters=2, generator=_gen(9))
+    assert not model.training, (
+        "evaluate(iters=...) switched an eval-mode model to training mode: put back the mode it HAD "
+        "(model.train(was_training)), not model.train()"
+    )
+    with raises_value_error(".", "evaluate(iters=2) without a generator should raise ValueError (it has no seeded batches to draw)"):
+        evaluate(model, data, batch_size=3, block_size=8, iters=2)
+
+
+class _DeviceProbe(torch.nn.Module):
+    """A model on the "meta" device (tensors with a shape and no data, on any machine) that notes where its inputs are."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.empty(37, device="meta"))
+        self.seen: list[str] = []
+
+    def forward(self, idx: torch.Tensor):
+        self.seen.append(idx.device.type)
+        return self.weight.expand(*idx.shape, 37), None  # (B, T, 37) logits, on meta
+
+
+def test_evaluate_moves_the_windows_to_the_models_device():
+    data = np.random.default_rng(3).integers(0, 37, 40).astype(np.uint16)
+    for iters, generator in ((None, None), (2, _gen(0))):
+        probe = _DeviceProbe()
+        try:
+            evaluate(probe, data, batch_size=2, block_size=8, iters=iters, generator=generator)
+        except Exception:  # noqa: BLE001 - meta tensors hold no numbers: reading the loss fails, after the model ran
+            if not probe.seen:
+                raise
+        assert probe.seen and set(probe.seen) == {"meta"}, (
+            f"evaluate(iters={iters}) gave the model inputs on {sorted(set(probe.seen))}, but its parameters are on "
+            "'meta': move every window to the model's device, device = next(model.parameters()).device (on a GPU "
+            "the model cannot read CPU inputs)" + (": pass it to get_batch" if iters else ": stream.to(device)")
+        )
 
 
 def test_bits_per_byte_values():
@@ -251,6 +289,14 @@ def test_count_bytes_counts_utf8_bytes():
         f"{len(ids)} tokens): add up len(tokenizer.vocab[i]) (bytes) over the ids"
     )
     assert count_bytes(tokenizer, np.array(ids, dtype=np.uint16)) == got, "count_bytes should accept a numpy array of ids too"
+    try:
+        none = count_bytes(tokenizer, [])
+    except IndexError as exc:
+        raise AssertionError(
+            f"count_bytes(tokenizer, []) failed: {exc}. No ids stand for 0 bytes; np.asarray([]) is a float array, "
+            "so give it a dtype (np.asarray(ids, dtype=np.int64)) before indexing with it"
+        ) from None
+    assert none == 0, f"count_bytes(tokenizer, []) gave {none!r}, expected 0"
 
 
 # --- Stage 10: checkpoints ---------------------------------------------------------------------------
@@ -270,6 +316,22 @@ def test_checkpoint_round_trip(tmp_path):
     save_checkpoint(path, _state(1))
     assert path.is_file(), f"save_checkpoint did not create {path} (create the folder if it is missing)"
     assert _same(load_checkpoint(path), _state(1)), "load_checkpoint(save_checkpoint(state)) is not the same state"
+    deep = tmp_path / "runs" / "a" / "b" / "ckpt.pt"  # none of runs/a/b exists yet
+    try:
+        save_checkpoint(str(deep), _state(2))
+        back = load_checkpoint(str(deep))
+    except (FileNotFoundError, AttributeError, TypeError) as exc:
+        raise AssertionError(
+            f"save_checkpoint/load_checkpoint with the str path {str(deep)!r} failed ({type(exc).__name__}: {exc}): "
+            "take str or Path (path = Path(path)) and create the missing folders with their parents "
+            "(path.parent.mkdir(parents=True, exist_ok=True))"
+        ) from None
+    assert _same(back, _state(2)), "a checkpoint saved and loaded through str paths is not the same state"
+    on_meta = load_checkpoint(deep, map_location="meta")["model"]["w"]
+    assert on_meta.device.type == "meta", (
+        f"load_checkpoint(path, map_location='meta') put the tensors on {on_meta.device}: pass map_location on to "
+        "torch.load (a GPU checkpoint must load on a CPU-only machine with map_location='cpu')"
+    )
 
 
 class _FailsWhenSaved:
@@ -304,6 +366,32 @@ def test_load_checkpoint_explains_a_corrupt_file(tmp_path):
         load_checkpoint(path)
     with pytest.raises(FileNotFoundError):
         load_checkpoint(tmp_path / "missing.pt")
+
+
+class _VanishesWhenSaved:
+    """Pickling it removes every file of its folder but ckpt.pt (the save's temporary file too), then fails."""
+
+    def __init__(self, folder) -> None:
+        self.folder = folder
+
+    def __reduce__(self):
+        for file in self.folder.iterdir():
+            if file.name != "ckpt.pt" and file.is_file():
+                file.unlink()
+        raise OSError(28, "No space left on device (simulated, after the temporary file was removed)")
+
+
+def test_a_failed_save_raises_its_own_error(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    save_checkpoint(path, _state(1))
+    with pytest.raises(OSError) as caught:
+        save_checkpoint(path, _state(2) | {"poison": _VanishesWhenSaved(tmp_path)})
+    assert "No space left" in str(caught.value), (
+        f"the save failed with a full disk, but save_checkpoint raised {type(caught.value).__name__}: {caught.value}. "
+        "Re-raise the error that stopped the write; removing a temporary file that is already gone must not raise "
+        "a second error (partial.unlink(missing_ok=True))"
+    )
+    assert _same(load_checkpoint(path), _state(1)), "after a failed save, the file should still hold the previous checkpoint"
 
 
 class Payload:
@@ -369,13 +457,33 @@ def test_resume_continues_the_identical_loss_curve(tmp_path):
     assert evals == [round(e["val_bpb"], 9) for e in straight["evals"]], f"the evaluations differ after resuming: {evals}"
 
 
+SHAKESPEARE_IDS = 460_578  # the shipped tokenizer encodes data/tinyshakespeare.txt into this many ids
+
+
 def test_shipped_model_reaches_the_target(tmp_path):
-    """The course's shipped checkpoint, scored by YOUR evaluate on the whole validation split."""
+    """The course's shipped checkpoint, scored by YOUR evaluate on the whole validation split.
+
+    The validation split is the last ``len(ids) - int(len(ids) * 0.9)`` ids of the text. Encoding the whole text
+    would take most of this spec's time, so only its tail is encoded: the pre-tokenizer never puts a blank line and
+    the letter after it in one chunk, so the ids of the text from such a point on are the last ids of the whole
+    text's, the validation split among them.
+    """
     folder = train_module.COURSE_ROOT / "data" / "checkpoints" / "shakespeare"
     model, tokenizer = load_model(folder)
     assert (folder / "model.pt").stat().st_size < 8 * 2**20, "the shipped model.pt should stay a few MB"
     config = load_checkpoint(folder / "model.pt")["train_config"]
-    _, val = encode_corpus(train_module.COURSE_ROOT / config["data_path"], tokenizer, tmp_path, config["val_fraction"])
+    text = (train_module.COURSE_ROOT / config["data_path"]).read_text(encoding="utf-8")
+    start = text.rindex("\n\n", 0, int(len(text) * 0.88)) + 2  # some 20,000 characters before the split, at a name
+    tail = tmp_path / "tail.txt"
+    tail.write_text(text[start:], encoding="utf-8")
+    n_val = SHAKESPEARE_IDS - int(SHAKESPEARE_IDS * (1.0 - config["val_fraction"]))
+    n_tail = sum(len(part) for part in encode_corpus(tail, tokenizer, tmp_path, 0.5))
+    assert n_tail > n_val, f"the last {len(text) - start} characters of the text encode to {n_tail} ids, expected over {n_val}"
+    _, val = encode_corpus(tail, tokenizer, tmp_path, (n_val - 0.5) / n_tail)  # the same cache: no second encoding
+    assert len(val) == n_val, (
+        f"encode_corpus(val_fraction={(n_val - 0.5) / n_tail!r}) of {n_tail} ids gave {len(val)} validation ids, expected "
+        f"{n_val}: split = int(len(ids) * (1 - val_fraction))"
+    )
     loss = evaluate(model, val, batch_size=64, block_size=model.config.block_size)
     bpb = bits_per_byte(loss, len(val) - 1, count_bytes(tokenizer, val[1:]))
     assert bpb <= 2.30, f"the shipped model scores {bpb:.4f} bits per byte on the validation split, the target is 2.30"

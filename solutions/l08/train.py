@@ -153,20 +153,22 @@ def evaluate(
       shorter), ``batch_size`` windows at a time; every token after the first is predicted exactly once,
       and the mean is over all ``len(data) - 1`` predictions (a token-weighted mean, so the short last
       window counts for what it holds).
-    - ``iters=k``: the mean of k ``get_batch`` batches drawn with ``generator`` (nanoGPT's estimate).
+    - ``iters=k``: the mean of k ``get_batch`` batches drawn with ``generator`` (nanoGPT's estimate); without
+      a generator, ValueError.
 
-    The model's mode is put back afterwards (training stays training). Windows go to the model's device.
+    The model's mode is put back afterwards (training stays training, eval stays eval). Windows go to the
+    model's device (that of its first parameter).
 
     >>> evaluate(model, val, batch_size=32, block_size=128)              # exact, deterministic
     3.91...
     """
     ### BEGIN SOLUTION
+    if iters is not None and generator is None:
+        raise ValueError("evaluate(iters=...) samples random batches: pass a torch.Generator")
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     if iters is not None:
-        if generator is None:
-            raise ValueError("evaluate(iters=...) samples random batches: pass a torch.Generator")
         losses = []
         for _ in range(iters):
             x, y = get_batch(data, batch_size, block_size, generator, device)
@@ -174,7 +176,7 @@ def evaluate(
         model.train(was_training)
         return sum(losses) / len(losses)
 
-    stream = torch.from_numpy(np.asarray(data).astype(np.int64))
+    stream = torch.from_numpy(np.asarray(data).astype(np.int64)).to(device)  # the windows below are views of it
     n_predictions = len(stream) - 1
     n_full = n_predictions // block_size
     inputs = stream[: n_full * block_size].view(n_full, block_size)
@@ -184,15 +186,16 @@ def evaluate(
         batches.append((stream[n_full * block_size : -1][None], stream[n_full * block_size + 1 :][None]))
     total = 0.0
     for x, y in batches:
-        logits, _ = model(x.to(device))
-        total += lm_loss(logits, y.to(device)).item() * y.numel()  # a sum, so windows weigh by size
+        logits, _ = model(x)
+        total += lm_loss(logits, y).item() * y.numel()  # a sum, so windows weigh by size
     model.train(was_training)
     return total / n_predictions
     ### END SOLUTION
 
 
 def count_bytes(tokenizer, ids) -> int:
-    """How many bytes of text the token ids stand for: the sum of ``len(tokenizer.vocab[i])``.
+    """How many bytes of text the token ids stand for: the sum of ``len(tokenizer.vocab[i])``. ``ids`` may be
+    a list or a NumPy array (a memmap of encode_corpus); no ids stand for 0 bytes.
 
     >>> count_bytes(tokenizer, tokenizer.encode_ordinary("héllo")) == len("héllo".encode("utf-8"))
     True
@@ -233,7 +236,8 @@ def save_checkpoint(path: str | Path, state: dict) -> None:
     Write to a temporary file in the same folder, flush and ``os.fsync`` it (the bytes are on disk, not
     only in the OS's cache), then ``os.replace`` it onto ``path`` (a rename within one file system is
     atomic: a reader sees the old file or the new one, never half of one). If the write fails, remove the
-    temporary file and re-raise. The folder is created if needed.
+    temporary file (if it is still there) and re-raise the error that stopped the write. The folder is
+    created, with its parents, if needed.
 
     >>> save_checkpoint("runs/demo/ckpt.pt", {"model": model.state_dict(), "step": 100})
     """
@@ -276,23 +280,21 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 def capture_rng(generator: torch.Generator) -> dict:
     """The random states a resumed run needs to continue the identical loss curve: ``"torch"`` (the global
     CPU generator: dropout, initialisation), ``"batches"`` (``generator``, which draws get_batch's offsets)
-    and, when CUDA is available, ``"cuda"`` (every GPU's generator). Tensors, so they fit in a checkpoint.
+    and ``"cuda"`` (``torch.cuda.get_rng_state_all()``: every GPU's generator, an empty list without CUDA).
+    Tensors, so they fit in a checkpoint.
     """
     ### BEGIN SOLUTION
-    state = {"torch": torch.get_rng_state(), "batches": generator.get_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
+    return {"torch": torch.get_rng_state(), "batches": generator.get_state(), "cuda": torch.cuda.get_rng_state_all()}
     ### END SOLUTION
 
 
 def restore_rng(state: dict, generator: torch.Generator) -> None:
-    """Put back the states ``capture_rng`` took: the global generator, ``generator``, and CUDA's if saved."""
+    """Put back the states ``capture_rng`` took: the global generator, ``generator``, and every GPU's
+    (``torch.cuda.set_rng_state_all``, which does nothing with an empty list)."""
     ### BEGIN SOLUTION
     torch.set_rng_state(state["torch"])
     generator.set_state(state["batches"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    torch.cuda.set_rng_state_all(state["cuda"])
     ### END SOLUTION
 
 
