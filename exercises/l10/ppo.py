@@ -67,7 +67,8 @@ def rollout(
     Each row is prompt + reply, right-padded with ``pad_id``; the reply ends with its first ``stop_id``
     (kept: ending the turn is part of the reply) or after ``max_new_tokens``. response_mask is True on the
     reply's tokens. The GPT has no padding mask, so prompts of equal length are generated together, one
-    ``generate`` call per length, shortest first (the generator is used in that order).
+    ``generate`` call per length, shortest first (the generator is used in that order), with
+    ``stop_tokens=(stop_id,)``: a group stops sampling once all its replies have ended.
     """
     raise NotImplementedError('L10 rollout() is not implemented yet: write it in exercises/l10/ppo.py (stuck? run: llmfs hint L10)')
 
@@ -86,8 +87,8 @@ def kl_penalized_rewards(
     the reply estimates KL(pi || pi_ref) of the whole reply. The penalty is subtracted: moving away from the
     reference costs reward.
 
-    >>> kl_penalized_rewards(torch.tensor([1.0]), torch.tensor([[-1.0, -2.0, -1.0]]),
-    ...                      torch.tensor([[-1.5, -1.0, -9.0]]), torch.tensor([[True, True, False]]), kl_coef=0.1)
+    >>> kl_penalized_rewards(torch.tensor([1.0]), torch.tensor([[-1.0, -2.0, -9.0]]),
+    ...                      torch.tensor([[-1.5, -1.0, -1.0]]), torch.tensor([[True, True, False]]), kl_coef=0.1)
     tensor([[-0.0500,  1.1000,  0.0000]])
     """
     if not action_mask.any(dim=1).all():
@@ -160,6 +161,7 @@ def ppo_value_loss(
 ) -> torch.Tensor:
     """The clipped value loss: 0.5 * masked_mean(max((V - R)^2, (V_clip - R)^2)), V_clip = old V moved at
     most clip_range towards V. Like the policy clip, it stops one batch from moving the values far.
+    All (B, T - 1); old_values and returns are constants (no gradient).
 
     >>> ppo_value_loss(torch.tensor([[1.0]]), torch.tensor([[0.0]]), torch.tensor([[2.0]]), torch.tensor([[True]]))
     tensor(1.6200)

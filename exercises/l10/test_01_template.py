@@ -62,6 +62,10 @@ def test_resize_token_embeddings_keeps_the_model_and_the_tie():
     assert model.lm_head.weight is weight, "lm_head.weight must stay the very same Parameter as wte.weight (weight tying): assign the new Parameter to both"
     assert isinstance(weight, torch.nn.Parameter), "the new embedding must be an nn.Parameter (or the optimizer never sees it)"
     assert model.config.vocab_size == 24 and model.transformer.wte.vocab_size == 24, "model.config.vocab_size and wte.vocab_size must follow the new size"
+    assert model.lm_head.out_features == 24, (
+        f"lm_head.out_features is {model.lm_head.out_features} after resizing to 24: set it to the new size too "
+        "(nn.Linear's own record of its output size, which its repr and any code that sizes things by it read)"
+    )
     torch.testing.assert_close(weight[:20], old, msg="the old rows must be kept exactly")
     torch.testing.assert_close(weight[20:], old.mean(0).expand(4, -1), msg="each new row should start as the mean of the old rows")
     after = model(torch.cat([ids, torch.tensor([[23], [20]])], dim=1))[0]
@@ -100,6 +104,10 @@ def test_render_a_long_conversation_with_the_generation_prompt(data_dir):
         + [special[USER]] + encode("Greet Romeo.") + [special[END]] + [special[ASSISTANT]]
     )  # fmt: skip
     assert ids == want, f"render_chat(..., add_generation_prompt=True) gave {tokenizer.decode(ids)!r}, expected {tokenizer.decode(want)!r}"
+    assert len(mask) == len(ids), (
+        f"render_chat(..., add_generation_prompt=True) gave {len(ids)} ids but a mask of {len(mask)}: the generation "
+        "prompt <|assistant|> needs its mask entry too (False), one per id"
+    )
     reply = encode("3 plus 4 is 7.") + [special[END]]
     got_reply = [idx for idx, m in zip(ids, mask) if m]
     assert got_reply == reply, f"the masked tokens are {tokenizer.decode(got_reply)!r}, expected the assistant's reply and its <|end|>"

@@ -110,3 +110,28 @@ def test_token_logprobs_with_huge_logits():
     torch.testing.assert_close(got.double(), want, rtol=1e-6, atol=1e-6, msg=lambda m: (
         f"token_logprobs with huge logits differ from log_softmax(logits).gather(next token)\n{m}"
     ))  # fmt: skip
+
+
+def test_token_logprobs_at_the_edges_of_the_shape():
+    """A batch of one, a single predicted token, and a full window: block_size + 1 ids, the last only a target."""
+    model = tiny_gpt(5)
+    block_size = model.config.block_size
+    generator = torch.Generator().manual_seed(5)
+    for B, T in [(1, 6), (3, 2), (1, 2), (2, block_size + 1)]:
+        ids = torch.randint(0, 50, (B, T), generator=generator)
+        with torch.no_grad():  # the oracle: the logits at positions 0..T-2 score the tokens 1..T-1
+            want = F.log_softmax(model(ids[:, :-1])[0], dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+        try:
+            got = token_logprobs(model, ids)
+        except ValueError as error:
+            raise AssertionError(
+                f"token_logprobs on ids of shape ({B}, {T}) raised {error}: the last token is only a target, so run "
+                f"the model on ids[:, :-1] ({T - 1} <= block_size = {block_size} positions), not on all of ids"
+            ) from None
+        assert got.shape == (B, T - 1), (
+            f"token_logprobs of ({B}, {T}) ids has shape {tuple(got.shape)}, expected ({B}, {T - 1}): squeeze only the "
+            "gathered last dim (.squeeze(-1)); a bare .squeeze() also drops a batch of one or a single predicted token"
+        )
+        torch.testing.assert_close(got.detach(), want, msg=lambda m: (
+            f"token_logprobs of ({B}, {T}) ids differ from log_softmax(logits at t).gather(ids[t + 1])\n{m}"
+        ))  # fmt: skip

@@ -41,6 +41,13 @@ def test_hidden_states_equal_transformers():
 def test_last_token_index():
     got = last_token_index(padded_batch(), PAD_ID)
     assert got.tolist() == [5, 2, 0], f"last_token_index gave {got.tolist()}, expected [5, 2, 0]: the last position that is not padding"
+    inside = torch.tensor([[3, PAD_ID, 5, PAD_ID, PAD_ID], [3, 4, PAD_ID, 6, 7]])  # pad_id inside the text too
+    got = last_token_index(inside, PAD_ID)
+    assert got.tolist() == [2, 4], (
+        f"last_token_index({inside.tolist()}, pad_id={PAD_ID}) gave {got.tolist()}, expected [2, 4]: the LAST position "
+        "that is not pad_id, even when pad_id also occurs earlier (GPT-2 pads with its end-of-text token); the "
+        "number of real tokens minus one is not it"
+    )
     with raises_value_error("padding", "a row that is all padding should raise ValueError"):
         last_token_index(torch.full((1, 3), PAD_ID), PAD_ID)
 

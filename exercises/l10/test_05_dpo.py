@@ -71,13 +71,21 @@ def test_dpo_batch_loss_freezes_the_reference():
     rejected = torch.tensor([[1, 2, 3, 6, 0, 0], [1, 9, 7, 7, 7, 7]])
     chosen_mask = torch.tensor([[0, 0, 0, 1, 1, 0], [0, 0, 1, 0, 0, 0]], dtype=torch.bool)
     rejected_mask = torch.tensor([[0, 0, 0, 1, 0, 0], [0, 0, 1, 1, 1, 1]], dtype=torch.bool)
-    loss, _, _ = dpo_batch_loss(policy, reference, chosen, chosen_mask, rejected, rejected_mask, beta=0.2)
+    loss, chosen_rewards, rejected_rewards = dpo_batch_loss(policy, reference, chosen, chosen_mask, rejected, rejected_mask, beta=0.2)
     with torch.no_grad():
-        want, _, _ = dpo_loss(
-            sequence_logprobs(policy, chosen, chosen_mask), sequence_logprobs(policy, rejected, rejected_mask),
-            sequence_logprobs(reference, chosen, chosen_mask), sequence_logprobs(reference, rejected, rejected_mask), beta=0.2,
-        )  # fmt: skip
+        logps = {name: sequence_logprobs(model, ids, mask) for name, model, ids, mask in [
+            ("policy_chosen", policy, chosen, chosen_mask), ("policy_rejected", policy, rejected, rejected_mask),
+            ("reference_chosen", reference, chosen, chosen_mask), ("reference_rejected", reference, rejected, rejected_mask),
+        ]}  # fmt: skip
+        want, _, _ = dpo_loss(*logps.values(), beta=0.2)
     assert torch.allclose(loss, want), f"dpo_batch_loss = {loss.item():.5f}, expected dpo_loss of the four sequence_logprobs = {want.item():.5f}"
+    for name, got in (("chosen", chosen_rewards), ("rejected", rejected_rewards)):
+        reward = 0.2 * (logps[f"policy_{name}"] - logps[f"reference_{name}"])
+        assert torch.allclose(got, reward), (
+            f"dpo_batch_loss's {name}_rewards = {got.tolist()}, expected beta * (policy {name} - reference {name}) = "
+            f"{reward.tolist()}: pass the four log-probs to dpo_loss in its order (policy_chosen, policy_rejected, "
+            "reference_chosen, reference_rejected); some orders give the same loss but the wrong rewards"
+        )
     loss.backward()
     assert policy.transformer.wte.weight.grad is not None, "the policy must get gradients"
     assert all(p.grad is None for p in reference.parameters()), "the reference got gradients: compute its log-probs under torch.no_grad() (it is frozen)"

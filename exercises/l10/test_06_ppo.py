@@ -24,6 +24,13 @@ def test_policy_with_value_head():
     assert logits.shape == (3, 7, 30) and values.shape == (3, 7), f"PolicyWithValue gave {tuple(logits.shape)} and {tuple(values.shape)}, expected (3, 7, 30) and (3, 7)"
     torch.testing.assert_close(logits, gpt(ids)[0], msg="the policy's logits must be the GPT's own (same backbone, same lm_head)")
     assert not values.any(), "the value head starts at zero (weight and bias), so the first values are 0"
+    for shape in [(1, 7), (3, 1), (1, 1)]:
+        logits, values = agent(ids[: shape[0], : shape[1]])
+        assert logits.shape == (*shape, 30) and values.shape == shape, (
+            f"PolicyWithValue on ids of shape {shape} gave {tuple(logits.shape)} and {tuple(values.shape)}, expected "
+            f"{(*shape, 30)} and {shape}: squeeze only the value head's last dim (.squeeze(-1)); a bare .squeeze() "
+            "also drops a batch of one or a single position"
+        )
     torch.nn.init.normal_(agent.value_head.weight)
     values = agent(ids)[1]
     values.sum().backward()
@@ -68,6 +75,14 @@ def test_kl_penalized_rewards():
     why = ("the KL penalty has the wrong sign: reward -= kl_coef * (log pi - log pi_ref)" if torch.allclose(got, flipped)
            else "-kl_coef * (logprobs - reference) on reply tokens, the score added on the last reply token, 0 elsewhere")
     torch.testing.assert_close(got, want, msg=lambda m: f"kl_penalized_rewards gave {got.tolist()}, expected {want.tolist()}: {why}\n{m}")
+    # replies at the edges: the first action alone (a one-token prompt and a one-token reply), and up to the last
+    edge_mask = torch.tensor([[True, False, False], [False, True, True]])
+    got = kl_penalized_rewards(torch.tensor([1.0, 2.0]), torch.zeros(2, 3), torch.zeros(2, 3), edge_mask, kl_coef=0.1)
+    want = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]])
+    torch.testing.assert_close(got, want, msg=lambda m: (
+        f"kl_penalized_rewards with the reply masks {edge_mask.tolist()} put the scores [1.0, 2.0] at {got.tolist()}, expected "
+        f"{want.tolist()}: the score goes on the LAST True of each row, also when that is column 0 or the last column\n{m}"
+    ))  # fmt: skip
 
 
 def test_gae_hand_computed():
@@ -100,6 +115,11 @@ def test_gae_limits():
     future = torch.flip(torch.cumsum(torch.flip(rewards * mask, [1]), 1), [1])  # sum of rewards from t to the end
     torch.testing.assert_close(monte_carlo, (future - values) * mask, msg="gamma = lam = 1: the advantage is the sum of the rewards to come minus V_t")
     torch.testing.assert_close(returns, future * mask, msg="gamma = lam = 1: the returns are the sums of the rewards to come")
+    advantages, returns = gae(rewards.requires_grad_(), values.requires_grad_(), mask, gamma=0.9, lam=0.9)
+    assert not advantages.requires_grad and not returns.requires_grad, (
+        "gae's advantages and returns carry a gradient back into the values (or rewards): they are fixed targets "
+        "for the update, computed from detached rewards and values (.detach() them first)"
+    )
 
 
 def test_clipped_policy_loss_value():
@@ -119,9 +139,14 @@ def test_no_gradient_beyond_the_clip_range():
     ratios = torch.tensor([[1.5, 0.5, 1.5, 0.5, 1.1]])
     advantages = torch.tensor([[1.0, -1.0, -1.0, 1.0, 1.0]])
     logprobs = torch.log(ratios).requires_grad_()
-    loss, _ = ppo_policy_loss(logprobs, torch.zeros(1, 5), advantages, torch.ones(1, 5, dtype=torch.bool), clip_range=0.2)
+    old_logprobs, advantages = torch.zeros(1, 5, requires_grad=True), advantages.requires_grad_()
+    loss, _ = ppo_policy_loss(logprobs, old_logprobs, advantages, torch.ones(1, 5, dtype=torch.bool), clip_range=0.2)
     loss.backward()
     grad = logprobs.grad[0]
+    assert old_logprobs.grad is None and advantages.grad is None, (
+        "ppo_policy_loss sent a gradient into old_logprobs or advantages: they come from the rollout, before the "
+        "update, and are constants of the objective (.detach() them); only logprobs is trained"
+    )
     assert grad[0] == 0 and grad[1] == 0, (
         f"gradient {grad.tolist()}: tokens 0 (ratio 1.5, A > 0) and 1 (ratio 0.5, A < 0) are past the clip range in the "
         "direction the advantage wants, so their gradient must be exactly 0 (min of the unclipped and clipped terms)"
@@ -134,7 +159,7 @@ def test_no_gradient_beyond_the_clip_range():
 
 def test_clipped_value_loss():
     values = torch.tensor([[1.0, 0.1, 5.0]], requires_grad=True)
-    old, returns = torch.tensor([[0.0, 0.0, 0.0]]), torch.tensor([[2.0, 1.0, 0.0]])
+    old, returns = torch.tensor([[0.0, 0.0, 0.0]], requires_grad=True), torch.tensor([[2.0, 1.0, 0.0]], requires_grad=True)
     mask = torch.tensor([[True, True, False]])
     loss = ppo_value_loss(values, old, returns, mask, clip_range=0.2)
     # token 0: max((1 - 2)^2, (0.2 - 2)^2) = 3.24;  token 1: max((0.1 - 1)^2, (0.1 - 1)^2) = 0.81
@@ -142,6 +167,10 @@ def test_clipped_value_loss():
     assert torch.allclose(loss, torch.tensor(want)), f"ppo_value_loss = {loss.item():.5f}, expected {want:.5f}: 0.5 * mean(max((V - R)^2, (V_clipped - R)^2)), V_clipped = old + clamp(V - old, -eps, eps)"
     loss.backward()
     assert values.grad[0, 0] == 0 and values.grad[0, 1] != 0, f"gradient {values.grad.tolist()}: the clipped term wins for token 0 (no gradient), not for token 1"
+    assert old.grad is None and returns.grad is None, (
+        "ppo_value_loss sent a gradient into old_values or returns: they are fixed before the update (the clip's "
+        "anchor and the targets), constants of the loss (.detach() them); only values is trained"
+    )
 
 
 def test_one_ppo_step_improves_the_surrogate_objective():
@@ -209,6 +238,70 @@ def test_clipping_at_both_edges():
     )
 
 
+def written_out_ppo_step(twin, value_head, batch, *, clip_range, value_clip_range, value_coef, max_grad_norm, lr):
+    """The oracle: one PPO update written out on a copy of the GPT and a value head of its own (the hidden states
+    read at ln_f's output), with plain SGD. Returns the statistics ppo_step must report, and the gradient norm."""
+    hidden = {}
+    hook = twin.transformer.ln_f.register_forward_hook(lambda module, inputs, output: hidden.update(h=output))
+    ids, mask, advantages = batch["ids"], batch["action_mask"], batch["advantages"]
+    logits = twin(ids[:, :-1])[0]
+    hook.remove()
+    values = value_head(hidden["h"]).squeeze(-1)
+    logprobs = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    ratio = torch.exp(logprobs - batch["old_logprobs"])
+    unclipped, clipped = ratio * advantages, ratio.clamp(1 - clip_range, 1 + clip_range) * advantages
+    policy_loss = -(torch.minimum(unclipped, clipped) * mask).sum() / mask.sum()
+    old_values, returns = batch["old_values"], batch["returns"]
+    v_clip = old_values + (values - old_values).clamp(-value_clip_range, value_clip_range)
+    value_loss = 0.5 * (torch.maximum((values - returns) ** 2, (v_clip - returns) ** 2) * mask).sum() / mask.sum()
+    params = list(twin.parameters()) + list(value_head.parameters())
+    for p in params:
+        p.grad = None
+    (policy_loss + value_coef * value_loss).backward()
+    norm = torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+    stats = {
+        "policy_loss": policy_loss.item(), "value_loss": value_loss.item(),
+        "clip_fraction": ((clipped < unclipped) & mask).sum().item() / mask.sum().item(),
+        "approx_kl": ((batch["old_logprobs"] - logprobs.detach()) * mask).sum().item() / mask.sum().item(),
+    }  # fmt: skip
+    return stats, norm.item()
+
+
+def zero_value_head() -> torch.nn.Linear:
+    value_head = torch.nn.Linear(16, 1)
+    torch.nn.init.zeros_(value_head.weight)
+    torch.nn.init.zeros_(value_head.bias)
+    return value_head
+
+
+STAT_MEANINGS = {
+    "policy_loss": "the clipped policy loss before the update, with clip_range={clip_range} (not the default 0.2)",
+    "value_loss": "the clipped value loss before the update, with value_clip_range={value_clip_range} (not clip_range, not the default 0.2)",
+    "clip_fraction": "the share of reply tokens whose clipped term is the smaller one",
+    "approx_kl": "the mean over reply tokens of old_logprobs - logprobs, the log-probs before the update (not their sum, not the mask's mean)",
+}
+
+
+def check_ppo_step(stats, want, agent, gpt, twin, value_head, settings, when, why="", clipped=False):
+    for name, meaning in STAT_MEANINGS.items():
+        got = stats.get(name)
+        assert got is not None and abs(got - want[name]) < 1e-5, (
+            f"{when}: ppo_step's {name} = {got}, expected {want[name]:.6f}, {meaning.format(**settings)}{why}"
+        )
+    ours = list(gpt.parameters()) + [agent.value_head.weight, agent.value_head.bias]
+    written_out = list(twin.parameters()) + [value_head.weight, value_head.bias]
+    moved = max((a.detach() - b.detach()).abs().max().item() for a, b in zip(ours, written_out))
+    assert moved < 1e-6, (
+        f"{when}: the parameters differ from the update written out by {moved:.3g}: loss = policy loss + value_coef * "
+        f"value loss (value_coef={settings['value_coef']} here, not 1), its gradients alone, then "
+        f"clip_grad_norm_(policy.parameters(), max_grad_norm) (max_grad_norm={settings['max_grad_norm']} here"
+        + (", smaller than the gradient's norm" if clipped else "") + f") before optimizer.step(){why}"
+    )
+
+
 def test_ppo_step_is_one_clipped_gradient_step():
     import copy
 
@@ -222,45 +315,49 @@ def test_ppo_step_is_one_clipped_gradient_step():
     old_values = torch.randn(3, 8, generator=generator) * 0.1
     advantages = torch.randn(3, 8, generator=generator) * mask
     returns = torch.randn(3, 8, generator=generator) * mask
-    settings = dict(clip_range=0.2, value_clip_range=0.2, value_coef=0.37, max_grad_norm=0.05)
-
-    # The oracle: the same update written out on the twin (hidden states read at ln_f's output).
-    value_head = torch.nn.Linear(16, 1)
-    torch.nn.init.zeros_(value_head.weight)
-    torch.nn.init.zeros_(value_head.bias)
-    hidden = {}
-    twin.transformer.ln_f.register_forward_hook(lambda module, inputs, output: hidden.update(h=output))
-    logits = twin(ids[:, :-1])[0]
-    values = value_head(hidden["h"]).squeeze(-1)
-    logprobs = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
-    ratio = torch.exp(logprobs - old_logprobs)
-    policy_loss = -(torch.minimum(ratio * advantages, ratio.clamp(0.8, 1.2) * advantages) * mask).sum() / mask.sum()
-    v_clip = old_values + (values - old_values).clamp(-0.2, 0.2)
-    value_loss = 0.5 * (torch.maximum((values - returns) ** 2, (v_clip - returns) ** 2) * mask).sum() / mask.sum()
-    oracle_params = list(twin.parameters()) + list(value_head.parameters())
-    (policy_loss + 0.37 * value_loss).backward()
-    norm = torch.nn.utils.clip_grad_norm_(oracle_params, 0.05)
-    with torch.no_grad():
-        for p in oracle_params:
-            p -= 0.1 * p.grad
+    settings = dict(clip_range=0.1, value_clip_range=0.05, value_coef=0.37, max_grad_norm=0.05)
+    batch = {"ids": ids, "action_mask": mask, "old_logprobs": old_logprobs, "old_values": old_values,
+             "advantages": advantages, "returns": returns}  # fmt: skip
+    value_head = zero_value_head()
+    want, norm = written_out_ppo_step(twin, value_head, batch, **settings, lr=0.1)
     assert norm > 0.05, "the spec's own setting: the gradient norm must exceed max_grad_norm"
+    assert 0 < want["clip_fraction"] < 1, "the spec's own setting: some tokens are clipped, some not"
 
     agent = PolicyWithValue(gpt)
     optimizer = torch.optim.SGD(agent.parameters(), lr=0.1)
-    batch = {"ids": ids, "action_mask": mask, "old_logprobs": old_logprobs, "old_values": old_values,
-             "advantages": advantages, "returns": returns}  # fmt: skip
     stats = ppo_step(agent, optimizer, batch, **settings)
-    assert abs(stats["policy_loss"] - policy_loss.item()) < 1e-5 and abs(stats["value_loss"] - value_loss.item()) < 1e-5, (
-        f"ppo_step's statistics policy_loss={stats['policy_loss']:.6f}, value_loss={stats['value_loss']:.6f}, expected "
-        f"{policy_loss.item():.6f} and {value_loss.item():.6f} (the losses before the update)"
-    )
-    moved = max((a - b).abs().max().item() for a, b in zip(gpt.parameters(), twin.parameters()))
-    head = (agent.value_head.weight.detach() - value_head.weight.detach()).abs().max().item()
-    assert moved < 1e-6 and head < 1e-6, (
-        f"after one ppo_step (SGD, lr 0.1) the parameters differ from the update written out by {max(moved, head):.3g}: "
-        "loss = policy loss + value_coef * value loss (value_coef=0.37 here, not 1), then "
-        "clip_grad_norm_(policy.parameters(), max_grad_norm) (0.05 here: the gradient is larger) before optimizer.step()"
-    )
+    check_ppo_step(stats, want, agent, gpt, twin, value_head, settings, "after one ppo_step (SGD, lr 0.1)", clipped=True)
+
+
+def test_ppo_step_again_on_one_token_replies():
+    """PPO's minibatches: two ppo_steps in a row, on two batches in which every reply is one token ((4, 2) ids)."""
+    import copy
+
+    gpt = tiny_gpt(7)
+    twin = copy.deepcopy(gpt)  # the oracle's copy, taken before your code sees the model
+    generator = torch.Generator().manual_seed(7)
+
+    def one_token_replies():
+        return {"ids": torch.randint(0, 28, (4, 2), generator=generator), "action_mask": torch.ones(4, 1, dtype=torch.bool),
+                "old_logprobs": torch.randn(4, 1, generator=generator) * 0.1 - 3.0,
+                "old_values": torch.randn(4, 1, generator=generator) * 0.1,
+                "advantages": torch.randn(4, 1, generator=generator), "returns": torch.randn(4, 1, generator=generator)}  # fmt: skip
+
+    settings = dict(clip_range=0.1, value_clip_range=0.05, value_coef=0.37, max_grad_norm=1.0)
+    value_head = zero_value_head()
+    agent = PolicyWithValue(gpt)
+    optimizer = torch.optim.SGD(agent.parameters(), lr=0.1)
+    whys = [
+        ": with one action per row the log-probs are (B, 1): squeeze only the gathered last dim (.squeeze(-1)), or "
+        "(B,) against (B, 1) broadcasts to (B, B)",
+        ": the second step must use the second batch's gradients only: optimizer.zero_grad() before backward(), or "
+        "the first step's gradients add to them",
+    ]
+    for step, why in enumerate(whys, start=1):
+        batch = one_token_replies()
+        want, _ = written_out_ppo_step(twin, value_head, batch, **settings, lr=0.1)
+        stats = ppo_step(agent, optimizer, batch, **settings)
+        check_ppo_step(stats, want, agent, gpt, twin, value_head, settings, f"ppo_step number {step} (one-token replies)", why)
 
 
 def test_rollout_draws_in_length_order():
@@ -281,3 +378,32 @@ def test_rollout_draws_in_length_order():
                 "the prompts of one length together, one generate call per length, SHORTEST first, with the "
                 "generator and temperature passed on; rows come back in the prompts' order"
             )
+
+
+def test_rollout_stops_sampling_once_every_reply_has_ended():
+    gpt = tiny_gpt(8)
+    with torch.no_grad():  # a model that ignores the context: <stop> has logit 3, every other token 0 (p(stop) = 0.41)
+        gpt.transformer.ln_f.weight.zero_()
+        gpt.transformer.ln_f.bias.zero_()
+        gpt.transformer.ln_f.bias[0] = 1.0
+        gpt.transformer.wte.weight.zero_()  # tied: also lm_head's
+        gpt.transformer.wte.weight[STOP, 0] = 3.0
+    prompts = [[1], [2, 3], [4], [5, 6], [7], [8, 9, 10]]
+    ids, mask = rollout(gpt, prompts, max_new_tokens=10, stop_id=STOP, pad_id=PAD, temperature=1.0,
+                        generator=torch.Generator().manual_seed(8))  # fmt: skip
+    generator = torch.Generator().manual_seed(8)
+    early = []
+    for length in (1, 2, 3):
+        rows = [row for row, prompt in enumerate(prompts) if len(prompt) == length]
+        out = generate(gpt, torch.tensor([prompts[row] for row in rows]), 10, temperature=1.0, stop_tokens=(STOP,), generator=generator)
+        early.append(out.shape[1] < length + 10)
+        for row, sequence in zip(rows, out.tolist()):
+            reply = sequence[length:]
+            reply = reply[: reply.index(STOP) + 1] if STOP in reply else reply
+            got = ids[row][mask[row]].tolist()
+            assert got == reply, (
+                f"row {row} (a prompt of {length}): sampled reply {got}, expected {reply} from the same seed. Call "
+                "generate with stop_tokens=(stop_id,): once every reply of a group has ended it stops sampling, so "
+                "the next group draws from where the generator really is (cutting the replies afterwards is not enough)"
+            )
+    assert early[0], "the spec's own setting: the first group must end before max_new_tokens"

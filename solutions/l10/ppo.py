@@ -70,7 +70,8 @@ def rollout(
     Each row is prompt + reply, right-padded with ``pad_id``; the reply ends with its first ``stop_id``
     (kept: ending the turn is part of the reply) or after ``max_new_tokens``. response_mask is True on the
     reply's tokens. The GPT has no padding mask, so prompts of equal length are generated together, one
-    ``generate`` call per length, shortest first (the generator is used in that order).
+    ``generate`` call per length, shortest first (the generator is used in that order), with
+    ``stop_tokens=(stop_id,)``: a group stops sampling once all its replies have ended.
     """
     ### BEGIN SOLUTION
     by_length = defaultdict(list)
@@ -110,16 +111,15 @@ def kl_penalized_rewards(
     the reply estimates KL(pi || pi_ref) of the whole reply. The penalty is subtracted: moving away from the
     reference costs reward.
 
-    >>> kl_penalized_rewards(torch.tensor([1.0]), torch.tensor([[-1.0, -2.0, -1.0]]),
-    ...                      torch.tensor([[-1.5, -1.0, -9.0]]), torch.tensor([[True, True, False]]), kl_coef=0.1)
+    >>> kl_penalized_rewards(torch.tensor([1.0]), torch.tensor([[-1.0, -2.0, -9.0]]),
+    ...                      torch.tensor([[-1.5, -1.0, -1.0]]), torch.tensor([[True, True, False]]), kl_coef=0.1)
     tensor([[-0.0500,  1.1000,  0.0000]])
     """
     if not action_mask.any(dim=1).all():
         raise ValueError("a row has no reply token: there is nowhere to put its score")
     ### BEGIN SOLUTION
     rewards = -kl_coef * (logprobs - reference_logprobs) * action_mask
-    positions = torch.arange(action_mask.shape[1], device=action_mask.device)
-    last = torch.where(action_mask, positions, -1).max(dim=1).values  # (B,)
+    last = action_mask.cumsum(dim=1).argmax(dim=1)  # (B,): where the count of reply tokens stops growing
     rewards[torch.arange(len(scores)), last] += scores
     return rewards
     ### END SOLUTION
@@ -146,18 +146,15 @@ def gae(
     """
     ### BEGIN SOLUTION
     rewards, values = rewards.detach(), values.detach()
-    mask = action_mask.to(values.dtype)
-    B, T = rewards.shape
     advantages = torch.zeros_like(rewards)
-    next_value = torch.zeros(B, dtype=values.dtype, device=values.device)
-    next_advantage = torch.zeros_like(next_value)
-    for t in reversed(range(T)):
+    next_value, next_advantage = 0.0, 0.0  # after the last column: the episode has ended
+    for t in reversed(range(rewards.shape[1])):
         delta = rewards[:, t] + gamma * next_value - values[:, t]
-        advantages[:, t] = (delta + gamma * lam * next_advantage) * mask[:, t]
+        advantages[:, t] = (delta + gamma * lam * next_advantage) * action_mask[:, t]
         # Outside the reply the chain is cut: what comes after the reply's last token is worth 0.
-        next_value = values[:, t] * mask[:, t]
+        next_value = values[:, t] * action_mask[:, t]
         next_advantage = advantages[:, t]
-    return advantages, (advantages + values) * mask
+    return advantages, (advantages + values) * action_mask
     ### END SOLUTION
 
 
@@ -212,6 +209,7 @@ def ppo_value_loss(
 ) -> torch.Tensor:
     """The clipped value loss: 0.5 * masked_mean(max((V - R)^2, (V_clip - R)^2)), V_clip = old V moved at
     most clip_range towards V. Like the policy clip, it stops one batch from moving the values far.
+    All (B, T - 1); old_values and returns are constants (no gradient).
 
     >>> ppo_value_loss(torch.tensor([[1.0]]), torch.tensor([[0.0]]), torch.tensor([[2.0]]), torch.tensor([[True]]))
     tensor(1.6200)
@@ -247,7 +245,7 @@ def ppo_step(
     mask = batch["action_mask"]
     policy_loss, clip_fraction = ppo_policy_loss(logprobs, batch["old_logprobs"], batch["advantages"], mask, clip_range)
     value_loss = ppo_value_loss(values, batch["old_values"], batch["returns"], mask, value_clip_range)
-    optimizer.zero_grad(set_to_none=True)
+    optimizer.zero_grad()
     (policy_loss + value_coef * value_loss).backward()
     torch.nn.utils.clip_grad_norm_(policy.parameters(), max_grad_norm)
     optimizer.step()

@@ -48,8 +48,8 @@ def last_token_index(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
     if not real.any(dim=1).all():
         raise ValueError("a row is all padding: it has no last token to score")
     ### BEGIN SOLUTION
-    positions = torch.arange(ids.shape[1], device=ids.device)
-    return torch.where(real, positions, -1).max(dim=1).values
+    # The running count of real tokens stops growing at the last one, and argmax returns the FIRST maximum.
+    return real.cumsum(dim=1).argmax(dim=1)
     ### END SOLUTION
 
 
@@ -75,7 +75,7 @@ class RewardModel(nn.Module):
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         ### BEGIN SOLUTION
         hidden = hidden_states(self.gpt, ids)  # (B, T, C)
-        last = hidden[torch.arange(ids.shape[0], device=ids.device), last_token_index(ids, self.pad_id)]  # (B, C)
+        last = hidden[torch.arange(ids.shape[0], device=ids.device), last_token_index(ids, pad_id=self.pad_id)]  # (B, C)
         return self.head(last).squeeze(-1)
         ### END SOLUTION
 
