@@ -19,9 +19,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     from .learner import progress, views
 
     lessons = load_lessons(args.root)
+    if args.fresh:
+        progress.ResultCache(args.root, lessons).forget(lessons)
     with console.status("Running your specs..."):
         results = progress.measure(lessons, args.root)
     console.print(views.status_table(results))
+    if (note := views.kept_note(results, "status")) is not None:
+        console.print(note)
     console.print(views.next_spec(progress.next_step(results)))
     return 0
 
@@ -29,7 +33,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_next(args: argparse.Namespace) -> int:
     from .learner import progress, views
 
-    console.print(views.next_spec(progress.next_step(progress.measure(load_lessons(args.root), args.root))))
+    with console.status("Running your specs, lesson by lesson..."):
+        results = progress.measure_until_unfinished(load_lessons(args.root), args.root, fresh=args.fresh)
+    console.print(views.next_spec(progress.next_step(results)))
     return 0
 
 
@@ -68,8 +74,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .learner import progress, views
 
     lesson = get_lesson(args.lesson, args.root)
+    if args.fresh:
+        progress.ResultCache(args.root, [lesson]).forget([lesson])
     (item,) = progress.measure([lesson], args.root)
     console.print(views.check(item))
+    if (note := views.kept_note([item], f"check {lesson.id}")) is not None:
+        console.print(note)
     return 0 if item.done else 1
 
 
@@ -78,11 +88,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     lesson = get_lesson(args.lesson, args.root) if args.lesson else _first_unfinished(args.root)
     folder = args.root / "exercises" / lesson.package
-    say(f"Watching {folder} (Ctrl-C to stop)")
+    say(f"Watching {folder} and the lessons it builds on (Ctrl-C to stop)")
     seen = None
     try:
         while True:
-            stamp = sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.py"))
+            stamp = progress.ResultCache(args.root, [lesson]).key(lesson)  # what its results depend on, by content
             if stamp != seen:
                 seen = stamp
                 (item,) = progress.measure([lesson], args.root)
@@ -233,6 +243,15 @@ def cmd_nbgrader(args: argparse.Namespace) -> int:
     return nbgrader_command(args.out, root=args.root, lessons=args.lessons or None, console=console)
 
 
+def cmd_gradescope(args: argparse.Namespace) -> int:
+    _instructor_only(args)
+    from .grading.gradescope import gradescope_command
+
+    return gradescope_command(
+        args.out, root=args.root, lessons=args.lessons or None, time_limit=args.time_limit, spec_timeout=args.timeout, console=console
+    )
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     _instructor_only(args)
     from .bench import run_benchmark
@@ -252,16 +271,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", type=Path, default=None, metavar="FOLDER", help=root_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("status", help="every lesson: specs passing, points, progress; then the next step").set_defaults(func=cmd_status)
-    sub.add_parser("next", help="the first red spec of the earliest unfinished lesson, with its first hint").set_defaults(func=cmd_next)
+    fresh_help = "run the specs again even where nothing changed since their last run (whose results are otherwise kept)"
+    status = sub.add_parser("status", help="every lesson: specs passing, points, progress; then the next step")
+    status.add_argument("--fresh", action="store_true", help=fresh_help)
+    status.set_defaults(func=cmd_status)
+    next_parser = sub.add_parser("next", help="the first red spec of the earliest unfinished lesson, with its first hint")
+    next_parser.add_argument("--fresh", action="store_true", help=fresh_help)
+    next_parser.set_defaults(func=cmd_next)
     hint = sub.add_parser("hint", help="the next hint of a stage's ladder (one step per call)")
     hint.add_argument("lesson", help="e.g. L03")
     hint.add_argument("stage", nargs="?", help="stage name or number (default: the stage of your first red spec)")
     hint.set_defaults(func=cmd_hint)
     check_parser = sub.add_parser("check", help="a lesson's specs in stage order, stopping at the first red one")
     check_parser.add_argument("lesson", help="e.g. L03")
+    check_parser.add_argument("--fresh", action="store_true", help=fresh_help)
     check_parser.set_defaults(func=cmd_check)
-    watch = sub.add_parser("watch", help="re-run a lesson (default: your current one) on every file save")
+    watch = sub.add_parser("watch", help="re-run a lesson (default: your current one) whenever its files or those of the lessons it builds on change")
     watch.add_argument("lesson", nargs="?", help="e.g. L03")
     watch.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
     watch.add_argument("--once", action="store_true", help=argparse.SUPPRESS)
@@ -281,6 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
     nbgrader_parser.add_argument("out", type=Path, help="a new folder for the nbgrader course")
     nbgrader_parser.add_argument("lessons", nargs="*", help="e.g. L01 L03 (default: all)")
     nbgrader_parser.set_defaults(func=cmd_nbgrader)
+    gradescope_parser = sub.add_parser("gradescope", help="build a Gradescope autograder (setup.sh, run_autograder) as a zip (instructors)")
+    gradescope_parser.add_argument("out", type=Path, help="the zip to write, e.g. autograder.zip")
+    gradescope_parser.add_argument("lessons", nargs="*", help="the lessons it grades, e.g. L03 L06 (default: all)")
+    gradescope_parser.add_argument("--time-limit", type=float, default=600.0, help="the assignment's autograder timeout in seconds (default 600)")
+    gradescope_parser.add_argument("--timeout", type=float, default=60.0, help="seconds per spec (default 60)")
+    gradescope_parser.set_defaults(func=cmd_gradescope)
     sync_parser = sub.add_parser("sync", help="regenerate exercises/ stubs from solutions/ (instructors)")
     sync_parser.add_argument("--check", action="store_true", help="only report what is out of sync")
     sync_parser.set_defaults(func=cmd_sync)
@@ -312,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     roster.add_argument("--html", type=Path, default=None, help="also write an HTML page to project")
     roster.set_defaults(func=cmd_roster)
     bench = sub.add_parser("bench", help="benchmarks of the reference against independent implementations")
-    bench.add_argument("target", help="tokenizer | model | train | generate | finetune | grade")
+    bench.add_argument("target", help="tokenizer | model | train | generate | finetune | grade | status")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     bench.set_defaults(func=cmd_bench)
     # `llmfs chat ...` goes to grader.learner.chat before parsing (see main), so its options may come first.

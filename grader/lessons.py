@@ -30,6 +30,18 @@ def find_course(start: Path | None = None) -> Path | None:
     return next((folder for folder in (here, *here.parents) if is_course(folder)), None)
 
 
+def dependencies(lesson: Lesson, by_id: dict[str, Lesson]) -> list[Lesson]:
+    """Every lesson this one builds on (its manifest's ``depends``), directly or through another."""
+    seen: dict[str, Lesson] = {}
+    stack = list(lesson.depends)
+    while stack:
+        name = stack.pop()
+        if name not in seen and name in by_id:
+            seen[name] = by_id[name]
+            stack.extend(by_id[name].depends)
+    return sorted(seen.values(), key=lambda item: item.id)
+
+
 class ManifestError(ValueError):
     """A lesson.toml that is missing, unreadable or inconsistent."""
 

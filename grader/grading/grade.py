@@ -52,7 +52,7 @@ from pathlib import Path
 from .. import __version__
 from ..sandbox.confine import RUN_USERS, editable_checkouts
 from .intake import Submission, learner_name, load_submission
-from ..lessons import COURSE_ROOT, Lesson, load_lessons
+from ..lessons import COURSE_ROOT, Lesson, dependencies, load_lessons
 from ..sandbox.overlay import build_learner_tree, build_overlay
 from ..sandbox.run import RunResult, Sandbox, SpecResult, run_specs
 
@@ -73,18 +73,6 @@ class Settings:
 def default_sandbox() -> Sandbox:
     """Resource limits, and as root, confinement: each run takes an unprivileged uid of its own."""
     return Sandbox(users=RUN_USERS) if os.geteuid() == 0 else Sandbox()
-
-
-def dependencies(lesson: Lesson, by_id: dict[str, Lesson]) -> list[Lesson]:
-    """Every lesson this one builds on, directly or through another."""
-    seen: dict[str, Lesson] = {}
-    stack = list(lesson.depends)
-    while stack:
-        name = stack.pop()
-        if name not in seen and name in by_id:
-            seen[name] = by_id[name]
-            stack.extend(by_id[name].depends)
-    return sorted(seen.values(), key=lambda item: item.id)
 
 
 class Course:

@@ -31,6 +31,18 @@ def status_table(results: list[LessonProgress]) -> RenderableType:
     return grid
 
 
+def kept_note(results: list[LessonProgress], command: str) -> RenderableType | None:
+    """Which results are kept from an earlier run (nothing they depend on changed), and how to run them anyway."""
+    kept = [item.lesson.id for item in results if item.kept]
+    if not kept:
+        return None
+    if len(results) == 1:
+        return line((f"Not run again: unchanged since the last run (llmfs {command} --fresh runs it).", "dim"))
+    which = "every lesson" if len(kept) == len(results) else ", ".join(kept)
+    them = "it" if len(kept) == 1 else "them"
+    return line((f"Not run again, unchanged since the last run: {which} (llmfs {command} --fresh runs {them}).", "dim"))
+
+
 def next_spec(step: tuple[LessonProgress, SpecResult, Stage] | None) -> RenderableType:
     """The first red spec of the earliest unfinished lesson, its message and first hint, and what to run."""
     if step is None:
