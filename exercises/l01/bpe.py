@@ -276,7 +276,8 @@ class Tokenizer:
         Base tokens need not be in byte order (GPT-2 gives "!" id 0): keep each byte's id in ``byte_to_id``.
         A merge's id is vocab.json's id of the merged token (not 256 + its line). A vocab entry that is neither
         a byte nor a merge is a special token, wherever its id is ("<|endoftext|>" in GPT-2, last; other tools
-        put theirs first).
+        put theirs first). Raises ValueError for a merges.txt line whose tokens (or their concatenation) are not in
+        vocab.json, naming the missing token, and for merges whose ids do not grow line by line (the id is the rank).
 
         >>> gpt2 = RegexTokenizer.load("data/gpt2")
         >>> gpt2.encode("Hello world")
@@ -414,7 +415,13 @@ class RegexTokenizer(Tokenizer):
     ) -> tuple[list[int], str]:
         """Encode the start of ``buffer`` that no text appended later can change; return (its ids, the rest).
 
-        Settled: a special token that starts at least ``longest - 1`` characters before the end, the text
-        before it, and the pre-tokens followed by at least PRETOKEN_LOOKAHEAD more characters of text.
+        ``allowed_regex`` finds the allowed special tokens (None if there are none); ``longest`` is the length of
+        the longest special token, allowed or disallowed (0 if there are none). Settled: a special token that
+        starts at least ``longest - 1`` characters before the end, the text before it, and the pre-tokens
+        followed by at least PRETOKEN_LOOKAHEAD more characters of ordinary text. The rest starts where the
+        first unsettled pre-token or special token starts.
+
+        >>> RegexTokenizer()._encode_settled("abc de", None, 0)  # "abc" is followed by 3 characters: settled
+        ([97, 98, 99], ' de')
         """
         raise NotImplementedError('L01 RegexTokenizer._encode_settled() is not implemented yet: write it in exercises/l01/bpe.py (stuck? run: llmfs hint L01)')

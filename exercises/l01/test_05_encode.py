@@ -189,6 +189,30 @@ def test_encode_after_training_again(data_dir):
     )
 
 
+CACHE_LIMIT = 1 << 16  # MAX_CACHE_SIZE in bpe.py: the cache is emptied when it holds this many pre-tokens
+
+
+def test_encode_caches_pre_tokens_in_a_bounded_cache():
+    tokenizer = RegexTokenizer()
+    tokenizer.train("hug hug pug pun bun", vocab_size=259)
+    got = tokenizer.encode_ordinary(" hug pun")
+    cache = dict(tokenizer._cache)
+    assert set(cache) == {" hug", " pun"} and cache[" hug"] + cache[" pun"] == got, (
+        f"after encode_ordinary(' hug pun') on a fresh tokenizer, self._cache holds {cache}, expected the ids of "
+        "each pre-token under its text, {' hug': [...], ' pun': [...]}: _encode_chunk should remember every "
+        "pre-token it encodes in self._cache (self._cache[chunk] = ids), so that repeated words cost a lookup"
+    )
+    # A fresh cache, then one pre-token more than it may hold: " 0", " 1", ..., each of them new.
+    tokenizer = RegexTokenizer()
+    tokenizer.encode_ordinary("".join(f" {i}" for i in range(CACHE_LIMIT + 1)))
+    size = len(tokenizer._cache)
+    assert size <= CACHE_LIMIT, (
+        f"after encoding {CACHE_LIMIT + 1:,} distinct pre-tokens the cache holds {size:,} of them, more than "
+        f"MAX_CACHE_SIZE ({CACHE_LIMIT:,}): empty it when it is full, before adding the next one "
+        "(if len(self._cache) >= MAX_CACHE_SIZE: self._cache.clear()), so that memory stays bounded on any text"
+    )
+
+
 def test_decode_any_slice_matches_tiktoken(data_dir):
     from hypothesis import given, settings
     from hypothesis import strategies as st

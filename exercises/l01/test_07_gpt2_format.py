@@ -139,6 +139,24 @@ def test_save_creates_its_directory(data_dir, tmp_path):
     assert RegexTokenizer.load(folder).vocab == tokenizer.vocab, "load(save(t)).vocab differs from t.vocab"
 
 
+def test_save_and_load_take_a_str_path(tmp_path):
+    tokenizer = RegexTokenizer()
+    tokenizer.train("hug hug pug pun bun", vocab_size=260)
+    tokenizer.register_special_tokens({"<|endoftext|>": 300})
+    folder = str(tmp_path / "as_str")
+    try:
+        tokenizer.save(folder)
+        loaded = RegexTokenizer.load(folder)
+    except (AttributeError, TypeError) as exc:
+        raise AssertionError(
+            f"save and load with a str directory ({folder!r}) raised {type(exc).__name__}: {exc}. Both take "
+            "str | Path: start with directory = Path(directory), then use directory / 'vocab.json'"
+        ) from None
+    assert (loaded.merges, loaded.vocab, loaded.special_tokens) == (tokenizer.merges, tokenizer.vocab, tokenizer.special_tokens), (
+        "load(save(t)) with a str directory should give t's merges, vocab and special tokens back"
+    )
+
+
 SPECIALS = {"<|endoftext|>": 350, "<|im start|>": 351, "[PAD]": 355, "«spécial»": 360, "<|日本|>": 370}
 
 
@@ -201,6 +219,29 @@ def test_load_files_with_special_tokens_first(data_dir, tmp_path):
             "not 256 + its line number; each byte's id is vocab.json's id of its stand-in"
         )
         assert tokenizer.decode(got) == text, "decode(encode(text)) should give the text back"
+
+
+def test_load_refuses_inconsistent_files(tmp_path):
+    """A merges.txt that does not fit its vocab.json: a token it names is missing, or the ids go back and forth."""
+    stand_in = bytes_to_unicode()
+    vocab = {stand_in[b]: b for b in range(256)} | {"ab": 256, "cd": 257}
+
+    def write(folder: str, merges: list[str], extra: dict[str, int]) -> Path:
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "vocab.json").write_text(json.dumps(vocab | extra), encoding="utf-8")
+        (tmp_path / folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n", encoding="utf-8")
+        return tmp_path / folder
+
+    fine = RegexTokenizer.load(write("fine", ["a b", "c d", "ab cd"], {"abcd": 258}))
+    assert fine.merges == {(97, 98): 256, (99, 100): 257, (256, 257): 258}, f"consistent files loaded as {fine.merges}"
+    with raises_value_error("abxy", "a merges.txt line 'ab xy' whose merged token 'abxy' is not in vocab.json should raise "
+                                    "ValueError naming 'abxy' (catch the KeyError of vocab_json[left + right]): "
+                                    "the files do not belong together"):
+        RegexTokenizer.load(write("missing", ["a b", "x y", "ab xy"], {"xy": 258}))
+    with raises_value_error(".", "merges.txt lists 'c d' (id 257) before 'a b' (id 256): the id is the merge's rank, "
+                                "so ids that do not grow line by line mean the files are inconsistent; raise ValueError "
+                                "when the merge ids, in line order, are not sorted"):
+        RegexTokenizer.load(write("unordered", ["c d", "a b"], {}))
 
 
 def test_save_reproduces_gpt2_files(data_dir, tmp_path):

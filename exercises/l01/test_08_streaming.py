@@ -90,6 +90,40 @@ def test_encode_iterable_any_split(data_dir):
     any_split()
 
 
+def test_encode_settled_keeps_exactly_the_unsettled_tail(data_dir):
+    import regex
+
+    tokenizer = trained(data_dir)
+    eot_only = regex.compile("(" + regex.escape(EOT) + ")")
+    both = regex.compile("(" + regex.escape(DOUBLE) + "|" + regex.escape(EOT) + ")")
+    ordinary = tokenizer.encode_ordinary
+    cases = [  # (buffer, allowed_regex, longest) -> (settled start, rest), and why
+        (("abc de", None, 0), ("abc", " de"),
+         '"abc" is followed by 3 characters: settled; " de" may still grow ("abc def")'),
+        (("abc defgh", None, 4), ("abc", " defgh"),
+         "with a special token of 4 characters (a disallowed one, say), the last 3 characters may start it: only "
+         'buffer[:6] = "abc de" is ordinary text for sure, and in it only "abc" is followed by 3 more characters'),
+        (("abcd e" + DOUBLE[:25], both, 26), ("", "abcd e" + DOUBLE[:25]),
+         '"<|endoftext|>" starts 25 = longest - 1 characters before the end, so it may still grow into the '
+         'double one: not settled, and "abcd" is followed by only 2 characters of ordinary text before it'),
+        (("hi" + EOT + " you there friend<|end", eot_only, 13), ("hi" + EOT + " you", " there friend<|end"),
+         'the complete "<|endoftext|>" and the text before it are settled; after it, the ordinary text ends '
+         'where a special token may start (12 = longest - 1 characters before the end), and in " you there" only '
+         '" you" is followed by 3 more characters'),
+    ]
+    for (buffer, allowed_regex, longest), (settled, rest), why in cases:
+        want_ids = []
+        for i, part in enumerate(settled.split(EOT)):
+            want_ids += ([350] if i else []) + ordinary(part)
+        got = tokenizer._encode_settled(buffer, allowed_regex, longest)
+        assert tuple(got) == (want_ids, rest), (
+            f"_encode_settled({buffer!r}, {'None' if allowed_regex is None else 'allowed_regex'}, longest={longest}) "
+            f"returned {tuple(got)}, expected ({want_ids}, {rest!r}) (the ids of {settled!r}): {why}. Settled are the "
+            "special tokens that start before limit = len(buffer) - (longest - 1), the text before them, and then, in "
+            "the ordinary text up to limit, each pre-token followed by at least PRETOKEN_LOOKAHEAD (3) more characters"
+        )
+
+
 def test_encode_iterable_is_lazy(data_dir):
     tokenizer = gpt2(data_dir)
     consumed = []

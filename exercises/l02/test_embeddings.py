@@ -163,6 +163,13 @@ def test_token_embedding_rejects_bad_ids():
         emb(torch.tensor([4, -3], dtype=torch.int32))
     with raises_value_error("12", "token id 12 in 3-D ids should raise ValueError naming it: check the range for any shape"):
         emb(torch.tensor([[[0, 1]], [[12, 2]]]))
+    with raises_value_error("-1", "a single token id -1 (a 0-d tensor) should raise ValueError naming it: weight[-1] would "
+                                  "silently return the last row; check the range whenever there is at least one id "
+                                  "(ids.numel() > 0), one id included"):
+        emb(torch.tensor(-1))
+    with raises_value_error("10", "a single token id 10, ids of shape (1, 1), with vocab_size 10 should raise ValueError "
+                                  "naming it: check the range whenever there is at least one id (ids.numel() > 0)"):
+        emb(torch.tensor([[10]]))
     with raises_value_error("dtype", "float ids should raise ValueError naming the dtype: token ids are integers"):
         emb(torch.tensor([[1.0, 2.0]]))                     # ids are integers
     with raises_value_error("bool", "bool ids should raise ValueError naming the dtype (torch.bool): weight[mask] would select rows "

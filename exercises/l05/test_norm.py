@@ -456,20 +456,22 @@ def _oracle_grad_norm(depth: int, d_model: int, n_head: int, seq_len: int, batch
     return math.sqrt(sum(g.double().pow(2).sum().item() for g in grads))
 
 
-@pytest.mark.parametrize("depth, layer", [(3, 0), (3, -1), (4, 2)])
-def test_grad_norm_matches_hand_computation(depth, layer):
+@pytest.mark.parametrize("depth, layer, n_head", [(3, 0, 1), (3, -1, 1), (4, 2, 1), (3, 0, 100)])
+def test_grad_norm_matches_hand_computation(depth, layer, n_head):
     """The measurement rebuilt by the spec, with "blocks" whose parameters need no random numbers: your LayerNorm
-    (block_cls(d_model, n_head) is then LayerNorm(d_model, eps=n_head), weight 1 and bias 0), checked in stage 1."""
-    kwargs = dict(d_model=8, n_head=1, seq_len=3, batch=2, seed=7)
+    (block_cls(d_model, n_head) is then LayerNorm(d_model, eps=n_head), weight 1 and bias 0), checked in stage 1.
+    With eps = n_head = 100 each block shrinks what it passes on, so the final layer norm's output no longer has a
+    fixed size: only then does the loss tell (out - target) from (out + target)."""
+    kwargs = dict(d_model=8, n_head=n_head, seq_len=3, batch=2, seed=7)
     got = first_layer_grad_norm(LayerNorm, depth, layer=layer, **kwargs)
     want = _oracle_grad_norm(depth, layer=layer, **kwargs)
     assert isinstance(got, float), f"first_layer_grad_norm should return a Python float (.item()), got {type(got).__name__}"
     assert math.isclose(got, want, rel_tol=1e-4), (
-        f"first_layer_grad_norm(LayerNorm, depth={depth}, layer={layer}) (a stack with known parameters) gave {got:.6g}, "
-        f"expected {want:.6g} (ratio {got / want if want else float('nan'):.3g}): under torch.manual_seed(seed) draw "
-        "x = torch.randn(batch, seq_len, d_model) and then target the same way; loss = MEAN((F.layer_norm(out, "
-        "(d_model,)) - target)^2) with the final layer norm; the L2 norm over ALL the gradients of block `layer` "
-        "together, sqrt(sum of squares), not a sum of per-parameter norms"
+        f"first_layer_grad_norm(LayerNorm, depth={depth}, layer={layer}, n_head={n_head}) (a stack with known "
+        f"parameters) gave {got:.6g}, expected {want:.6g} (ratio {got / want if want else float('nan'):.3g}): under "
+        "torch.manual_seed(seed) draw x = torch.randn(batch, seq_len, d_model) and then target the same way; loss = "
+        "MEAN((F.layer_norm(out, (d_model,)) - target)^2) with the final layer norm (out MINUS target); the L2 norm "
+        "over ALL the gradients of block `layer` together, sqrt(sum of squares), not a sum of per-parameter norms"
     )
 
 

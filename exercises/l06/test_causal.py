@@ -228,6 +228,15 @@ def test_forward_follows_the_mask_buffer():
                 "the attention weights returned should be zero exactly where the buffer's corner (and the padding) "
                 "forbid a key"
             )
+            if not use_sdpa:  # the hand-written path, also when no weights are asked for
+                got = attn(x, pad)
+                assert torch.allclose(got, want, rtol=0, atol=1e-10), (
+                    f"(use_sdpa=False, padding {'on' if pad is not None else 'off'}, return_weights=False) after the "
+                    "buffer `mask` was replaced by another mask, forward did not follow it (off by "
+                    f"{(got - want).abs().max():.2e}): with use_sdpa=False forward must take the hand-written path "
+                    "(L04's attention with the buffer's corner) whether or not the weights are returned; only "
+                    "use_sdpa=True without return_weights runs F.scaled_dot_product_attention"
+                )
 
 
 def _randn(*shape, seed: int = 0) -> torch.Tensor:

@@ -14,7 +14,7 @@ from torch import nn
 
 from ..l05.norm import LayerNorm, PreNormBlock
 from ..l06.causal import CausalSelfAttention
-from .gpt import GPT, Block, GPTConfig
+from .gpt import GPT, Block, FusedLayerNorm, FusedMLP, GPTConfig
 
 CONFIGS = [
     dict(vocab_size=61, block_size=16, n_layer=2, n_head=4, n_embd=32, use_sdpa=True),
@@ -96,6 +96,17 @@ def test_block_structure():
     assert sorted(Block(GPTConfig(n_layer=1, n_head=2, n_embd=16, block_size=8, bias=False)).state_dict()) == sorted(
         n for n in want if n.endswith("weight")
     ), "Block(bias=False) should have no biases (LayerNorms included)"
+    for use_sdpa in (False, True):
+        block = Block(GPTConfig(vocab_size=20, block_size=8, n_layer=1, n_head=2, n_embd=16, use_sdpa=use_sdpa))
+        parts = {"attn.use_sdpa": block.attn.use_sdpa, "ln_1": isinstance(block.ln_1, FusedLayerNorm),
+                 "ln_2": isinstance(block.ln_2, FusedLayerNorm), "mlp": isinstance(block.mlp, FusedMLP)}
+        wrong = [name for name, fused in parts.items() if fused != use_sdpa]
+        assert not wrong, (
+            f"Block(use_sdpa={use_sdpa}): {wrong} should {'' if use_sdpa else 'not '}use the fused kernels. With "
+            "use_sdpa=True the attention gets use_sdpa=True, the LayerNorms are FusedLayerNorm and the MLP FusedMLP "
+            "(mlp_cls, norm_cls); with use_sdpa=False L06's attention path and L05's own LayerNorm and MLP. Pass "
+            "use_sdpa=config.use_sdpa to CausalSelfAttention, and mlp=mlp_cls(...) and norm=norm_cls to PreNormBlock"
+        )
 
 
 @pytest.mark.parametrize("use_sdpa", [False, True])
@@ -132,6 +143,12 @@ def test_gpt_modules_and_names():
     )
     assert isinstance(t.ln_f, LayerNorm), "transformer.ln_f should be a LayerNorm (L05)"
     assert isinstance(model.lm_head, nn.Linear) and model.lm_head.bias is None, "lm_head should be nn.Linear(bias=False)"
+    features = (model.lm_head.in_features, model.lm_head.out_features)
+    assert features == (config.n_embd, config.vocab_size), (
+        f"lm_head has (in_features, out_features) = {features}, expected (n_embd, vocab_size) = "
+        f"{(config.n_embd, config.vocab_size)}: it reads a C-dim hidden state and scores every token, "
+        "nn.Linear(config.n_embd, config.vocab_size, bias=False)"
+    )
     assert model.lm_head.weight is t.wte.weight, (
         "lm_head.weight should BE transformer.wte.weight (weight tying: self.lm_head.weight = self.transformer.wte.weight)"
     )

@@ -177,13 +177,12 @@ def train_merges(
             where[pair].add(index)
     heap = [(merge_priority(pair, count), pair) for pair, count in stats.items()]
     heapq.heapify(heap)
-    vocab = {i: bytes([i]) for i in range(256)}  # only to print the merges when verbose
 
     merges: dict[tuple[int, int], int] = {}
     for new_id in range(256, 256 + num_merges):
         while heap:  # pop until an entry is up to date
             key, pair = heapq.heappop(heap)
-            count = stats.get(pair, 0)
+            count = stats[pair]  # every pair ever pushed has a count (counts drop to 0, never disappear)
             if count > 0 and key == merge_priority(pair, count):
                 break
         else:
@@ -208,8 +207,7 @@ def train_merges(
                 heapq.heappush(heap, (merge_priority(changed, stats[changed]), changed))
 
         if verbose:
-            vocab[new_id] = vocab[pair[0]] + vocab[pair[1]]
-            print(f"merge {new_id - 255}/{num_merges}: {pair} -> {new_id} ({vocab[new_id]!r}) had {count} occurrences")
+            print(f"merge {new_id - 255}/{num_merges}: {pair} -> {new_id} had {count} occurrences")
     return merges
     ### END SOLUTION
 
@@ -380,8 +378,10 @@ class Tokenizer:
             vocab_json[token] = idx
         ranked = sorted(self.merges.items(), key=lambda item: item[1])
         lines = ["#version: 0.2"] + [f"{written(left)} {written(right)}" for (left, right), _ in ranked]
-        (directory / "vocab.json").write_text(json.dumps(vocab_json, ensure_ascii=False), encoding="utf-8")
-        (directory / "merges.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        # vocab.json is ASCII, as GPT-2's own file is (json escapes "Ġ" as "\u0120"): the same bytes in any locale.
+        (directory / "vocab.json").write_text(json.dumps(vocab_json))
+        # merges.txt holds the stand-ins themselves: UTF-8 (str.encode's default), "\n" line ends on every OS.
+        (directory / "merges.txt").write_bytes(("\n".join(lines) + "\n").encode())
         ### END SOLUTION
 
     @classmethod
@@ -391,7 +391,8 @@ class Tokenizer:
         Base tokens need not be in byte order (GPT-2 gives "!" id 0): keep each byte's id in ``byte_to_id``.
         A merge's id is vocab.json's id of the merged token (not 256 + its line). A vocab entry that is neither
         a byte nor a merge is a special token, wherever its id is ("<|endoftext|>" in GPT-2, last; other tools
-        put theirs first).
+        put theirs first). Raises ValueError for a merges.txt line whose tokens (or their concatenation) are not in
+        vocab.json, naming the missing token, and for merges whose ids do not grow line by line (the id is the rank).
 
         >>> gpt2 = RegexTokenizer.load("data/gpt2")
         >>> gpt2.encode("Hello world")
@@ -399,15 +400,15 @@ class Tokenizer:
         """
         ### BEGIN SOLUTION
         directory = Path(directory)
-        vocab_json: dict[str, int] = json.loads((directory / "vocab.json").read_text(encoding="utf-8"))
+        vocab_json: dict[str, int] = json.loads((directory / "vocab.json").read_bytes())  # json detects UTF-8
         tokenizer = cls()
         stand_in = bytes_to_unicode()
         tokenizer.byte_to_id = [vocab_json[stand_in[b]] for b in range(256)]
         merges: dict[tuple[int, int], int] = {}
-        for line in (directory / "merges.txt").read_text(encoding="utf-8").split("\n"):
+        for line in (directory / "merges.txt").read_bytes().decode().split("\n"):  # UTF-8 (decode's default)
             if not line or line.startswith("#version"):
                 continue
-            left, right = line.split(" ")
+            left, right = line.split()
             try:
                 merges[vocab_json[left], vocab_json[right]] = vocab_json[left + right]
             except KeyError as exc:
@@ -604,7 +605,7 @@ class RegexTokenizer(Tokenizer):
         allowed_regex = regex.compile(special_token_pattern(allowed)) if allowed else None
         disallowed_regex = regex.compile(special_token_pattern(disallowed)) if disallowed else None
         # A special token that starts within the last `longest - 1` characters may not be complete yet.
-        longest = max(map(len, allowed | disallowed), default=1)
+        longest = max(map(len, allowed | disallowed), default=0)  # no special tokens: nothing to wait for
         buffer = ""
         for line in lines:
             buffer += line
@@ -620,8 +621,14 @@ class RegexTokenizer(Tokenizer):
     ) -> tuple[list[int], str]:
         """Encode the start of ``buffer`` that no text appended later can change; return (its ids, the rest).
 
-        Settled: a special token that starts at least ``longest - 1`` characters before the end, the text
-        before it, and the pre-tokens followed by at least PRETOKEN_LOOKAHEAD more characters of text.
+        ``allowed_regex`` finds the allowed special tokens (None if there are none); ``longest`` is the length of
+        the longest special token, allowed or disallowed (0 if there are none). Settled: a special token that
+        starts at least ``longest - 1`` characters before the end, the text before it, and the pre-tokens
+        followed by at least PRETOKEN_LOOKAHEAD more characters of ordinary text. The rest starts where the
+        first unsettled pre-token or special token starts.
+
+        >>> RegexTokenizer()._encode_settled("abc de", None, 0)  # "abc" is followed by 3 characters: settled
+        ([97, 98, 99], ' de')
         """
         ### BEGIN SOLUTION
         limit = max(0, len(buffer) - (longest - 1))  # a special token starting here or later may still grow

@@ -86,8 +86,8 @@ class Block(PreNormBlock):
             config.n_embd, config.n_head, config.block_size,
             bias=config.bias, dropout=config.dropout, use_sdpa=config.use_sdpa,
         )
-        super().__init__(
-            config.n_embd, config.n_head, dropout=config.dropout, bias=config.bias, attn=attn,
+        super().__init__(  # attn and mlp given: PreNormBlock's own dropout would only reach its defaults
+            config.n_embd, config.n_head, bias=config.bias, attn=attn,
             mlp=mlp_cls(config.n_embd, bias=config.bias, dropout=config.dropout), norm=norm_cls,
         )
         ### END SOLUTION
