@@ -1089,9 +1089,12 @@ def command(args, console) -> int:
     root = args.root
     equivalents_path = getattr(args, "equivalents", None) or root / EQUIVALENTS
     equivalents = load_equivalents(Path(equivalents_path))
-    table = Table(title="Mechanical mutants: killed by the specs", title_justify="left")
-    for column in ("Lesson", "Generated", "Killed", "(by timeout)", "Survived", "(not covered)", "Equivalent", "Killed %", "Time", "OK"):
-        table.add_column(column, justify="left" if column == "Lesson" else "right")
+    table = Table(
+        title="Mechanical mutants: killed by the specs", title_justify="left", caption_justify="left",
+        caption="made: mutants generated; t/o: of the killed, by a timeout; uncov.: of the survivors, run by no spec; equiv.: reviewed equivalents",
+    )  # fmt: skip  (short headers: the table fits 80 columns)
+    for column in ("Lesson", "Made", "Killed", "t/o", "Surv.", "uncov.", "equiv.", "%", "Time", "OK"):
+        table.add_column(column, justify="left" if column == "Lesson" else "right", no_wrap=True, min_width=len(column) + (4 if column == "%" else 1 if column == "OK" else 0))
     reports = []
     last = [0.0]
 

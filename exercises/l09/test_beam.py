@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from .generate import beam_search, generate
-from .test_generate import _gpt, _hf_pair
+from .test_generate import _gpt, _hf_pair, _manual_greedy
 
 
 def _log_prob_table(model, prompt: torch.Tensor, vocab: int, max_new: int) -> dict[tuple[int, ...], torch.Tensor]:
@@ -152,6 +152,11 @@ HF_CASES = [
     (5, 3, 10, 2.0, False, 3),
     (6, 3, 10, 1.0, False, 3),
     (6, 2, 10, 2.0, "never", 3),
+    # Two hypotheses finish in one step and early_stopping=False would stop: keep only the num_beams best finished
+    # ones (a third must not block the stopping rule), and bound a live beam by ITS length n, not max_new_tokens.
+    (6, 2, 8, 2.0, False, 3),
+    # "never" with 0 < length_penalty <= 1: a live beam is still bounded by max_new_tokens ** length_penalty.
+    (36, 2, 10, 1.0, "never", 3),
 ]
 
 
@@ -187,6 +192,61 @@ def test_one_beam_without_eos_is_greedy():
     )
     with pytest.raises(ValueError):
         beam_search(model, prompt, num_beams=2, max_new_tokens=30)  # 3 + 30 > block_size
+
+
+def test_one_beam_is_greedy_up_to_the_first_eos():
+    model = _gpt(21)
+    prompt = torch.tensor([[2, 4, 6]])
+    greedy = _manual_greedy(model, prompt, 10)[0, 3:].tolist()
+    # EOS = greedy's first token, or one it first makes at step 8; each early_stopping that stops.
+    cases = [(greedy[0], 1.0, False), (greedy[7], 2.0, False), (greedy[7], 1.0, True)]
+    for eos, length_penalty, early_stopping in cases:
+        want = [2, 4, 6] + greedy[: greedy.index(eos) + 1]
+        got = beam_search(
+            model, prompt, num_beams=1, max_new_tokens=10, length_penalty=length_penalty,
+            early_stopping=early_stopping, eos_token_id=eos,
+        )[0].tolist()  # fmt: skip
+        assert got == want, (
+            f"num_beams=1, eos={eos}, length_penalty={length_penalty}, early_stopping={early_stopping}: beam search "
+            f"gave {got[3:]}, expected greedy decoding up to its first EOS, {want[3:]}. With one beam the EOS "
+            "hypothesis finishes when it is the argmax (rank 0 < num_beams); then num_beams = 1 hypotheses are "
+            "finished, and the live beam (the runner-up, same length, lower score) cannot beat it: stop. Compare "
+            "beam_scores[0] (the BEST live beam) / n ** length_penalty, n = its current length, with finished[-1] "
+            "(the worst of the num_beams kept), and break out of the loop"
+        )
+
+
+def _uniform_gpt():
+    """All weights 0: every logit is 0, every token equally likely, so every score ties."""
+    return _gpt(23, vocab_size=4, scale=0.0)
+
+
+def test_beam_search_on_ties():
+    model, prompt = _uniform_gpt(), torch.tensor([[1, 3]])
+    runs = {}
+    for eos in range(4):
+        # All hypotheses of one length tie; length_penalty=2 makes the longer ones better (-log 4 / n).
+        got = beam_search(
+            model, prompt, num_beams=1, max_new_tokens=4, length_penalty=2.0, early_stopping=False, eos_token_id=eos
+        )[0, 2:].tolist()
+        ends = got[-1] == eos and eos not in got[:-1] or len(got) == 4 and eos not in got
+        assert ends, f"eos={eos}: beam search returned {got}, which is not a finished sequence"
+        runs[eos] = got
+    assert any(got == [eos] for eos, got in runs.items()), (
+        f"every token equally likely, num_beams=1, length_penalty=2, early_stopping=False: for eos = 0, 1, 2, 3 beam "
+        f"search returned {runs}. In the run whose EOS is the first of the tied candidates, the EOS hypothesis "
+        "finishes at step 1 and the live beam TIES with it (same score, same length): a tie cannot beat the worst "
+        "finished hypothesis, so the search must stop there and return [eos] (stop when best live score / n ** "
+        "length_penalty <= worst finished score, not <)"
+    )
+    # length_penalty 1: every finished hypothesis scores exactly -log 4, and many are kept at once.
+    got = beam_search(
+        model, prompt, num_beams=3, max_new_tokens=4, length_penalty=1.0, early_stopping="never", eos_token_id=2
+    )[0, 2:].tolist()
+    assert 1 <= len(got) <= 4 and 2 not in got[:-1] and (got[-1] == 2 or len(got) == 4), (
+        f"eos=2, all hypotheses tied: beam search returned {got}, not a finished sequence (ties among finished "
+        "hypotheses: sort them by their score alone, key=lambda item: item[0])"
+    )
 
 
 # --- Stage 11: the sample command --------------------------------------------------------------------

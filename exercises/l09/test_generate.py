@@ -27,6 +27,20 @@ def _gpt(seed: int = 0, vocab_size: int = 16, block_size: int = 24, n_embd: int 
     return model.eval()
 
 
+def _with_biases_and_eps(model, seed: int, eps: float):
+    """``model`` with random biases (the GPT-2 init makes every bias 0, so a forgotten bias would not show) and
+    every LayerNorm's epsilon set to ``eps`` (GPTWeights.of reads it back as weights.eps)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("bias"):
+                p.copy_(torch.randn(p.shape, generator=g))
+    for module in model.modules():
+        if hasattr(module, "eps"):
+            module.eps = eps
+    return model
+
+
 def _hf_pair(seed: int = 0, vocab_size: int = 16, block_size: int = 24, scale: float = 4.0):
     """A random Hugging Face GPT2LMHeadModel (built from a config, no download) and the L07 GPT holding the
     same weights."""
@@ -164,8 +178,51 @@ def test_sampled_generate_is_seeded():
     assert torch.equal(first, second), "generate with generators seeded alike should give the same tokens"
     other = generate(model, PROMPTS, 15, generator=torch.Generator().manual_seed(1), **settings)
     assert not torch.equal(first, other), "another seed should give other tokens: is the generator passed on?"
-    assert not torch.equal(first, generate(model, PROMPTS, 15, temperature=0, use_cache=False)), (
+    greedy = generate(model, PROMPTS, 15, temperature=0, use_cache=False)
+    assert not torch.equal(first, greedy), (
         "sampling at temperature 0.9 gave exactly the greedy sequence: are the sampling arguments passed on?"
+    )
+    for name, only_the_argmax in {"top_k=1": dict(top_k=1), "top_p=0.0": dict(top_p=0.0)}.items():
+        got = generate(model, PROMPTS, 6, temperature=1.0, generator=torch.Generator().manual_seed(0),
+                       use_cache=False, **only_the_argmax)  # fmt: skip
+        assert torch.equal(got, greedy[:, :10]), (
+            f"generate(temperature=1.0, {name}) keeps only the most likely token each step, so it must be greedy: "
+            f"{_first_difference(got, greedy[:, :10])}. Pass top_k and top_p on to sample_next (and from generate to "
+            "stream)"
+        )
+
+
+class _Recording(torch.nn.Module):
+    """Runs the wrapped GPT and records the (B, T) shape of every input it is called with. It has no weights of its
+    own to cache (no .transformer): only the use_cache=False path, which calls model(ids), can run it."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.config, self.calls = model, model.config, []
+
+    def forward(self, idx, targets=None):
+        self.calls.append(tuple(idx.shape))
+        return self.model(idx, targets)
+
+    @property
+    def transformer(self):
+        raise AssertionError(
+            "generate(use_cache=False) looked up the model's weights (model.transformer) as the KV cache path does: "
+            "without the cache, call model(ids) on the last block_size tokens each step, and pass use_cache on "
+            "from generate to stream"
+        )
+
+
+def test_without_cache_the_model_sees_the_window():
+    model = _gpt(16, block_size=8)
+    recording = _Recording(model)
+    got = generate(recording, PROMPTS, 7, temperature=0, use_cache=False)
+    assert got.shape == (2, 11), f"generate(prompts (2, 4), 7) should return (2, 11), got {tuple(got.shape)}"
+    windows = [(2, min(4 + step, 8)) for step in range(7)]  # prompt 4 tokens, block_size 8
+    assert recording.calls == windows, (
+        f"with use_cache=False, generate should call model(ids) once per new token on the last block_size tokens "
+        f"so far, (B, T) = {windows}; the model was called on {recording.calls}. Without the cache the model "
+        "recomputes the whole window each step (and generate must pass use_cache on to stream)"
     )
 
 
@@ -241,7 +298,7 @@ def test_cache_update_writes_in_place():
 
 
 def test_cached_logits_equal_recomputation_every_step():
-    model = _gpt(9, block_size=20)
+    model = _with_biases_and_eps(_gpt(9, block_size=20), seed=9, eps=0.5)
     tokens = torch.randint(0, 16, (2, 20), generator=torch.Generator().manual_seed(10))
     cache = KVCache.for_model(model, batch_size=2)
     assert cache.data.shape == (2, 2, 2, 2, 20, 8), (
@@ -254,11 +311,15 @@ def test_cached_logits_equal_recomputation_every_step():
         error = (forward_with_cache(weights, tokens[:, :1], cache) - model(tokens[:, :1])[0]).abs().max().item()
     assert error < 1e-4, (
         f"for a single token at position 0 (nothing cached, no mask) the logits differ from the model's by "
-        f"{error:.3g}: the layers' arithmetic is not the model's. Check each LayerNorm's eps (weights.eps), GELU's "
-        "tanh approximation (F.gelu(h, approximate='tanh')), every bias, the residual additions, ln_f and lm_head"
+        f"{error:.3g}: the layers' arithmetic is not the model's (this model has nonzero biases and LayerNorm eps "
+        "0.5). Check each LayerNorm's eps (pass weights.eps to every F.layer_norm, ln_f's too), GELU's tanh "
+        "approximation (F.gelu(h, approximate='tanh')), every bias (all four Linears of a block), the residual "
+        "additions, ln_f and lm_head"
     )
     cache.reset()
-    chunks = [(0, 5)] + [(t, t + 1) for t in range(5, 15)] + [(15, 18), (18, 19), (19, 20)]
+    # A prefill of 5, single tokens, then chunks of 2 and 3 new tokens: any chunk of more than one token needs the
+    # mask (a new token must not see the new tokens after it).
+    chunks = [(0, 5)] + [(t, t + 1) for t in range(5, 13)] + [(13, 15), (15, 18), (18, 19), (19, 20)]
     with torch.no_grad():
         for start, end in chunks:
             got = forward_with_cache(weights, tokens[:, start:end], cache)
@@ -272,7 +333,8 @@ def test_cached_logits_equal_recomputation_every_step():
                 f"positions {start}..{end - 1}: cached logits differ from the full recomputation by {error:.3g}. "
                 + ("The prompt (prefill) needs the causal mask among its own tokens" if start == 0 else
                    "New tokens sit at positions cache.length.. (their position embeddings), and attend over every "
-                   "cached key")
+                   "cached key" + ("; several new tokens at once need the causal mask among themselves "
+                                   "(tril(diagonal=cache.length)) whenever T_new > 1" if end - start > 1 else ""))
             )
             assert cache.length == end, (
                 f"after positions up to {end - 1}, cache.length should be {end}, got {cache.length}"

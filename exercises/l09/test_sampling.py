@@ -101,6 +101,15 @@ def test_temperature_zero_is_greedy():
         "at temperature 0 the token that stays should be the argmax (the lowest id on a tie)"
     )
     assert (got[~keep] == -INF).all(), "the other tokens should be -inf (probability 0)"
+    for shape in ((40,), (2, 3, 40)):  # (vocab,) and (..., vocab): the vocabulary is always the LAST dimension
+        some = torch.randn(shape, generator=_gen(17)) * 3
+        got = apply_temperature(some, 0)
+        want = some.masked_fill(some < some.amax(-1, keepdim=True), -INF)
+        assert torch.equal(got, want), (
+            f"apply_temperature(logits of shape {shape}, 0) should keep each row's argmax over the LAST dimension "
+            f"and set the rest to -inf; got {int(torch.isfinite(got).sum())} finite entries instead of "
+            f"{int(torch.isfinite(want).sum())}: index the vocabulary as logits.shape[-1] and dim=-1, not dimension 1"
+        )
     ids = sample_next(logits, temperature=0.0, generator=_gen(0))
     assert torch.equal(ids, greedy(logits)), f"sample_next(temperature=0) gave {ids.tolist()}, expected greedy"
     for bad in (-0.5, float("nan"), INF):
@@ -301,6 +310,13 @@ def test_sampling_is_seeded():
     state = torch.get_rng_state()
     sample_next(logits, top_k=5, top_p=0.9, generator=_gen(9))
     assert torch.equal(torch.get_rng_state(), state), "sampling with a generator must leave the global RNG alone"
+    generator = _gen(10)
+    greedy_ids = sample_next(logits, temperature=0, generator=generator)
+    assert torch.equal(greedy_ids, greedy(logits)), "sample_next(temperature=0) should be greedy(logits)"
+    assert torch.equal(generator.get_state(), _gen(10).get_state()) and torch.equal(torch.get_rng_state(), state), (
+        "sample_next(temperature=0) drew a random number (the generator's state changed): temperature 0 is greedy, "
+        "no draw at all. Return greedy(logits) before any sampling, so a seeded run's later draws do not shift"
+    )
 
 
 def test_filters_apply_in_order():

@@ -61,11 +61,11 @@ def stream(
     ### BEGIN SOLUTION
     B, T = idx.shape
     block_size = model.config.block_size
-    stop = torch.tensor(sorted(set(stop_tokens)), dtype=torch.long, device=idx.device)
+    stop = idx.new_tensor(sorted(set(stop_tokens)))  # int64, on idx's device
     with torch.inference_mode():
         ids = idx.new_empty(B, T + max_new_tokens)  # the whole sequence, allocated once
         ids[:, :T] = idx
-        finished = torch.zeros(B, dtype=torch.bool, device=idx.device)
+        finished = idx.new_zeros(B, dtype=torch.bool)
         cache = KVCache.for_model(model, B) if use_cache else None
         weights = GPTWeights.of(model) if use_cache else None  # looked up once, not per token
     length, unseen = T, T  # tokens so far; how many of them the cache has not seen
@@ -78,8 +78,7 @@ def stream(
                     cache.reset()
                     unseen = min(length, block_size)
                 logits = forward_with_cache(weights, ids[:, length - unseen : length], cache)[:, -1]
-            if repetition_penalty != 1.0:
-                logits = apply_repetition_penalty(logits, ids[:, :length], repetition_penalty)
+            logits = apply_repetition_penalty(logits, ids[:, :length], repetition_penalty)  # 1.0 changes nothing
             next_id = sample_next(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
             if len(stop):
                 next_id = torch.where(finished, ids[:, length - 1], next_id)  # finished rows repeat their stop token
@@ -167,7 +166,7 @@ def beam_search(
         weights = GPTWeights.of(model)
         logits = forward_with_cache(weights, idx, cache)[:, -1]  # (beams, vocab)
         beams = idx  # (beams, T + step): the live hypotheses
-        beam_scores = torch.zeros(1, device=idx.device)  # their summed log-probabilities (float32)
+        beam_scores = logits.new_zeros(1)  # their summed log-probabilities
         finished: list[tuple[torch.Tensor, torch.Tensor]] = []  # (score, sequence), best first
         for step in range(max_new_tokens):
             n = step + 1  # generated tokens once this step's token is appended
@@ -186,10 +185,10 @@ def beam_search(
                     live_token.append(token)
                     live_score.append(score)
             finished = sorted(finished, key=lambda item: item[0].item(), reverse=True)[:num_beams]
-            if not live_beam or n == max_new_tokens:
+            if not live_beam:  # every candidate ended (at max_new_tokens all of them do)
                 break
-            live_beam = torch.tensor(live_beam, device=idx.device)
-            live_token = torch.tensor(live_token, device=idx.device)[:, None]
+            live_beam = idx.new_tensor(live_beam)
+            live_token = idx.new_tensor(live_token)[:, None]
             beams = torch.cat([beams[live_beam], live_token], dim=1)
             beam_scores = torch.stack(live_score)
             if len(finished) == num_beams:

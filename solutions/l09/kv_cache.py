@@ -178,7 +178,7 @@ def forward_with_cache(weights: GPTWeights, idx: torch.Tensor, cache: KVCache) -
     x = F.embedding(idx, weights.wte) + weights.wpe[start : start + T_new]  # (B, T_new, C)
     mask = None
     if T_new > 1:  # new query i (position start + i) sees every key up to position start + i
-        mask = torch.ones(T_new, start + T_new, dtype=torch.bool, device=idx.device).tril(diagonal=start)
+        mask = idx.new_ones(T_new, start + T_new, dtype=torch.bool).tril(diagonal=start)
     B, C = idx.shape[0], x.shape[-1]
     H, eps = weights.n_head, weights.eps
     for layer, w in enumerate(weights.layers):
