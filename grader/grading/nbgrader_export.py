@@ -268,7 +268,10 @@ def lesson_notebook(lesson, root: Path):
     ]
     readme = exercises / "README.md"
     if readme.is_file():
-        cells += [v4.new_markdown_cell(text) for text in _markdown_cells(readme.read_text(encoding="utf-8"))]
+        from .release import learner_markdown
+
+        text = learner_markdown(readme.read_text(encoding="utf-8"), str(readme))  # students get no instructors' part
+        cells += [v4.new_markdown_cell(part) for part in _markdown_cells(text)]
     cells.append(locked_markdown("# Your code", "code"))
     for module_name in _module_order(source, lesson.modules):
         stem = module_name[:-3]

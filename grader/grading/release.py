@@ -2,6 +2,9 @@
 
 ``llmfs release OUT`` copies the files git tracks (so nothing local leaks), leaves out what only instructors
 need, writes a learner README and points ``pytest`` at the lesson specs (every one red until solved).
+Markdown the learners get keeps no text meant for instructors: a part marked ``<!-- instructors -->`` ...
+``<!-- /instructors -->`` (whole lines, or a span inside a line) is dropped from it, so a lesson README can name
+``python -m solutions...`` or ``llmfs bench`` for instructors without sending learners to what they lack.
 With ``--branch NAME`` the release is also committed as an orphan branch of the course repository, so its
 history holds no trace of the solutions; an existing branch is replaced only with ``--force``.
 """
@@ -21,6 +24,12 @@ from ..sync import BEGIN, out_of_sync
 INSTRUCTOR_ONLY = ("solutions", "tests", ".ci", "CONTRIBUTING.md", "grader/bench")
 
 
+# Markdown between these comments is for instructors only (HTML comments: rendered as nothing in the course).
+INSTRUCTORS_BEGIN = "<!-- instructors -->"
+INSTRUCTORS_END = "<!-- /instructors -->"
+_MARK = re.compile(re.escape(INSTRUCTORS_BEGIN) + "|" + re.escape(INSTRUCTORS_END))
+
+
 class ReleaseError(ValueError):
     pass
 
@@ -37,6 +46,43 @@ def tracked_files(root: Path) -> list[Path]:
 def _instructor_only(path: Path) -> bool:
     text = path.as_posix()
     return any(text == item or text.startswith(item + "/") for item in INSTRUCTOR_ONLY)
+
+
+def learner_markdown(text: str, name: str = "the text") -> str:
+    """``text`` (Markdown) without its instructor-only parts.
+
+    A part starts at ``<!-- instructors -->`` and ends at the next ``<!-- /instructors -->``. When both markers
+    stand on lines of their own, those whole lines go (markers included); otherwise exactly the span from the
+    first marker to the end of the second goes, so an inline part carries its own leading space
+    (``done.<!-- instructors --> Instructors: run X.<!-- /instructors -->``). Parts do not nest; a marker without
+    its partner is a ``ReleaseError`` naming ``name`` and the line.
+    """
+    out: list[str] = []
+    position = 0
+    begin = None
+    for mark in _MARK.finditer(text):
+        line_no = text.count("\n", 0, mark.start()) + 1
+        if mark.group() == INSTRUCTORS_BEGIN:
+            if begin is not None:
+                raise ReleaseError(f"{name}, line {line_no}: {INSTRUCTORS_BEGIN} inside another instructors' part")
+            begin = mark
+            continue
+        if begin is None:
+            raise ReleaseError(f"{name}, line {line_no}: {INSTRUCTORS_END} without a {INSTRUCTORS_BEGIN} before it")
+        start, end = begin.start(), mark.end()
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end == -1 else line_end
+        if not text[line_start:start].strip() and not text[end:line_end].strip():  # whole lines
+            start, end = line_start, min(line_end + 1, len(text))
+        out.append(text[position:start])
+        position = end
+        begin = None
+    if begin is not None:
+        line_no = text.count("\n", 0, begin.start()) + 1
+        raise ReleaseError(f"{name}, line {line_no}: {INSTRUCTORS_BEGIN} is never closed by {INSTRUCTORS_END}")
+    out.append(text[position:])
+    return "".join(out)
 
 
 def learner_readme(root: Path) -> str:
@@ -98,13 +144,18 @@ def release(out: Path, root: Path = COURSE_ROOT, branch: str | None = None, forc
         raise ReleaseError(f"exercises/ is out of sync with solutions/ ({', '.join(stale)}): run llmfs sync first")
     if branch:
         _check_branch(root, branch, force)
+    shipped = [p for p in tracked_files(root) if not _instructor_only(p) and (root / p).is_file()]
+    # Markdown is rewritten for learners; a badly marked file stops the release before anything is written.
+    markdown = {
+        p: learner_markdown((root / p).read_text(encoding="utf-8"), str(p)) for p in shipped if p.suffix == ".md"
+    }
     writable_folder(out, "the release folder")
-    for relative in tracked_files(root):
-        if _instructor_only(relative) or not (root / relative).is_file():
-            continue
+    for relative in shipped:
         target = out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / relative, target)
+        if relative in markdown:
+            target.write_text(markdown[relative], encoding="utf-8")
     (out / "README.md").write_text(learner_readme(root), encoding="utf-8")
     _point_pytest_at_exercises(out / "pyproject.toml")
     exercises = (out / "exercises").rglob("*.py")
