@@ -205,6 +205,36 @@ def test_softmax_gradient_matches_torch():
             "is part of the computation detached (.detach(), .data, .item()) or done in place?")
 
 
+def test_softmax_any_layout_and_device_leaves_x_alone():
+    """Generic contract: a transposed (non-contiguous) x gives the same slices as a contiguous one, the caller's x is
+    not changed, and the result stays on x's device (checked on "meta" tensors, which have a device but no data)."""
+    base = randn(4, 3, 5, seed=40) * 3
+    base[1, 2] = -math.inf  # an all -inf slice along dim -1 of the transposed view below
+    x = base.transpose(0, 2)  # (5, 3, 4), not contiguous
+    before = x.clone()
+    for dim in (-1, 0):
+        got = softmax(x, dim=dim)
+        want = oracle_softmax(x.contiguous(), dim=dim)
+        assert torch.equal(x, before), (
+            f"softmax(x, dim={dim}) changed the caller's x: do not subtract the max in place (x -= ..., x.sub_); "
+            "write x - x.amax(dim, keepdim=True), a new tensor")
+        assert got.shape == x.shape and torch.allclose(got, want, rtol=0, atol=1e-12), (
+            f"softmax of a transposed (non-contiguous) x of shape {tuple(x.shape)}, dim={dim}, differs from the same "
+            "values made contiguous: use .reshape (not .view) and keep dim's meaning whatever the memory layout")
+    for dtype in (torch.float64, torch.float32):
+        x = torch.empty(2, 3, 4, device="meta", dtype=dtype)
+        try:
+            got = softmax(x, dim=1)
+        except (RuntimeError, NotImplementedError) as exc:
+            if isinstance(exc, NotImplementedError) and "meta" not in str(exc):
+                raise
+            raise AssertionError(
+                f"softmax of a tensor on device 'meta' raised {type(exc).__name__}: {str(exc)[:150]}: every tensor you "
+                "make must be on x's device (torch.zeros_like(m), not torch.zeros(m.shape)), or a GPU input fails") from None
+        assert got.device.type == "meta" and got.shape == x.shape and got.dtype == dtype, (
+            f"softmax of a {dtype} (2, 3, 4) tensor on 'meta' gave {got.dtype} {tuple(got.shape)} on {got.device}: "
+            "the output follows the input's device, shape and dtype")
+
 # ---------------------------------------------------------------- stage 2: scaled dot-product attention
 
 @pytest.mark.parametrize("shape_q, shape_kv, d_v", [
@@ -415,6 +445,47 @@ def test_sdpa_dropout_on_the_weights():
             "dropped independently (F.dropout draws a fresh mask the shape of the weights)")
 
 
+def test_sdpa_any_layout_batch_rows_and_device():
+    """Generic contract: transposed or sliced (non-contiguous) q, k, v give the same result as contiguous ones and
+    are not changed; row b of a batch equals the call on row b alone; the result follows the inputs' device."""
+    B, H, T, D = 3, 2, 5, 4
+    q = randn(B, H, D, T, seed=41).transpose(-2, -1)              # (B, H, T, D), not contiguous
+    k = randn(H, B, T, D, seed=42).transpose(0, 1)                # (B, H, T, D), not contiguous
+    v = randn(B, H, T, 2 * D, seed=43)[..., ::2]                  # (B, H, T, D), a strided slice
+    mask = causal(T).expand(B, H, T, T)                           # an expanded (stride 0) mask
+    copies = [t.clone() for t in (q, k, v, mask)]
+    want = torch_attention(q, k, v, mask)
+    try:
+        out, weights = scaled_dot_product_attention(q, k, v, mask)
+    except NotImplementedError:
+        raise
+    except RuntimeError as exc:
+        raise AssertionError(
+            f"scaled_dot_product_attention on transposed/sliced (non-contiguous) q, k, v raised: {str(exc)[:150]}: "
+            "use q @ k.transpose(-2, -1) (matmul broadcasts over the leading dims), or .reshape instead of .view") from None
+    for name, t, c in zip("qkv", (q, k, v), copies):
+        assert torch.equal(t, c), f"scaled_dot_product_attention changed the caller's {name}: never modify inputs in place (q /= ..., .div_)"
+    assert torch.equal(mask, copies[3]), "scaled_dot_product_attention changed the caller's mask: use ~mask, not mask.logical_not_()"
+    assert torch.allclose(out, want, rtol=0, atol=1e-12), (
+        f"attention of non-contiguous q, k, v differs from F.scaled_dot_product_attention by {max_diff(out, want):.3g}: "
+        "the memory layout must not matter")
+    for b in (0, B - 1):
+        alone, _ = scaled_dot_product_attention(q[b:b + 1], k[b:b + 1], v[b:b + 1], mask[b:b + 1])
+        assert torch.allclose(alone[0], out[b], rtol=0, atol=1e-12), (
+            f"row {b} of a batch of {B} differs from the same row attended alone by {max_diff(alone[0], out[b]):.3g}: "
+            "something is reduced or normalised across the batch; reduce over the last dim (the keys) only")
+    meta = [torch.empty(2, T, D, device="meta") for _ in range(3)]
+    try:
+        out, weights = scaled_dot_product_attention(*meta, mask=torch.ones(T, T, dtype=torch.bool, device="meta"))
+    except NotImplementedError:
+        raise
+    except RuntimeError as exc:
+        raise AssertionError(
+            f"scaled_dot_product_attention on tensors on device 'meta' raised: {str(exc)[:150]}: make every tensor "
+            "on the inputs' device (zeros_like, device=q.device), or a GPU input fails") from None
+    assert out.device.type == "meta" and weights.device.type == "meta" and out.shape == (2, T, D), (
+        f"attention on 'meta' tensors gave out on {out.device} {tuple(out.shape)}: the result follows the inputs' device")
+
 # ---------------------------------------------------------------- stage 3: a self-attention head
 
 def head_state(d_model, d_head, bias=True, seed=0):
@@ -601,3 +672,35 @@ def test_self_attention_ignores_order():
     assert torch.allclose(out_perm, out[:, perm], atol=1e-12), (
         "shuffling the input tokens should shuffle the outputs the same way (no mask, no positions): does something "
         "depend on the token index, or mix the batch/sequence axes?")
+
+
+def test_self_attention_any_layout_and_batch_rows():
+    """Generic contract: a transposed or sliced (non-contiguous) x gives the same output as a contiguous one and is not
+    changed; row b of a batch equals the head on row b alone; batch 1 and length 1 work."""
+    head, state = make_head(6, 4, seed=44)
+    B, T = 3, 5
+    x = randn(T, B, 6, seed=45).transpose(0, 1)     # (B, T, 6), not contiguous
+    before = x.clone()
+    want, _ = head_oracle(state, x.contiguous(), causal(T))
+    try:
+        out = head(x, mask=causal(T))
+    except NotImplementedError:
+        raise
+    except RuntimeError as exc:
+        raise AssertionError(
+            f"SelfAttention on a transposed (non-contiguous) x of shape {tuple(x.shape)} raised: {str(exc)[:150]}: "
+            "nn.Linear takes (B, T, C) as it is; if you flatten, use .reshape, not .view") from None
+    assert torch.equal(x, before), "SelfAttention changed the caller's x: never modify the input in place"
+    assert torch.allclose(out, want, rtol=0, atol=1e-12), (
+        f"SelfAttention on a non-contiguous x differs from the oracle by {max_diff(out, want):.3g}: the memory layout must not matter")
+    for b in (0, B - 1):
+        alone = head(x[b:b + 1], mask=causal(T))
+        assert torch.allclose(alone[0], out[b], rtol=0, atol=1e-12), (
+            f"row {b} of a batch of {B} differs from the same row alone by {max_diff(alone[0], out[b]):.3g}: "
+            "nothing may mix or normalise across the batch")
+    one = randn(1, 1, 6, seed=46)
+    want, _ = head_oracle(state, one)
+    got = head(one)
+    assert got.shape == (1, 1, 4) and torch.allclose(got, want, rtol=0, atol=1e-12), (
+        f"SelfAttention on x (1, 1, 6) (batch 1, one token) gave {tuple(got.shape)}, expected (1, 1, 4) equal to the "
+        "token's value: no .squeeze(), and one key gets weight 1")

@@ -428,6 +428,39 @@ def test_mha_dropout_placement():
 
 # ---------------------------------------------------------------- stage 3: counting parameters
 
+@pytest.mark.parametrize("n_head", [1, 3])
+def test_mha_any_layout_batch_rows_and_edges(n_head):
+    """Generic contract: a transposed (non-contiguous) x gives the oracle's output in float64 and is not changed; row b
+    of a batch equals the call on row b alone; batch 1, one token and a single head work."""
+    C, B, T = 12, 3, 5
+    mha, state = make_mha(C, n_head, seed=62)
+    x = randn(T, B, C, seed=63).transpose(0, 1)            # (B, T, C), not contiguous
+    before = x.clone()
+    want, _ = oracle(state, x.contiguous(), n_head, causal(T))
+    try:
+        out = mha(x, mask=causal(T))
+    except NotImplementedError:
+        raise
+    except RuntimeError as exc:
+        raise AssertionError(
+            f"MultiHeadAttention on a transposed (non-contiguous) x {tuple(x.shape)} raised: {str(exc)[:150]}: "
+            "nn.Linear takes (B, T, C) as it is; if you flatten, use .reshape, not .view") from None
+    assert torch.equal(x, before), "MultiHeadAttention changed the caller's x: never modify the input in place"
+    assert out.dtype == DT and torch.allclose(out, want, rtol=0, atol=1e-10), (
+        f"MultiHeadAttention(n_head={n_head}) on a non-contiguous float64 x gave {out.dtype}, differing from the oracle by "
+        f"{max_diff(out, want):.3g}: the memory layout must not matter, and float64 stays float64")
+    for b in (0, B - 1):
+        alone = mha(x[b:b + 1], mask=causal(T))
+        assert torch.allclose(alone[0], out[b], rtol=0, atol=1e-10), (
+            f"row {b} of a batch of {B} differs from the same row alone by {max_diff(alone[0], out[b]):.3g}: nothing may "
+            "mix the batch rows (split heads as (B, T, H, D) then transpose(1, 2))")
+    one = randn(1, 1, C, seed=64)
+    want, _ = oracle(state, one, n_head)
+    got = mha(one)
+    assert got.shape == (1, 1, C) and torch.allclose(got, want, rtol=0, atol=1e-10), (
+        f"MultiHeadAttention(n_head={n_head}) on x (1, 1, {C}) (batch 1, one token) gave {tuple(got.shape)}, expected "
+        f"(1, 1, {C}) equal to the oracle: no .squeeze(), and keep every size-1 dim")
+
 @pytest.mark.parametrize("d_model, n_head", [(12, 3), (64, 8), (768, 12)])
 def test_count_parameters_closed_form(d_model, n_head):
     mha = MultiHeadAttention(d_model, n_head)

@@ -275,6 +275,26 @@ def test_adamw_state_dict_resumes_exactly():
     )
 
 
+def test_adamw_state_follows_the_parameters_device_and_dtype():
+    """Generic contract: AdamW's moments live on each parameter's device, in its dtype. Checked on "meta" tensors (a
+    device without data): a state made with torch.zeros(p.shape) sits on the CPU, and a GPU run fails."""
+    params = [nn.Parameter(torch.empty(4, 3, device="meta", dtype=dtype)) for dtype in (torch.float64, torch.float32)]
+    for p in params:
+        p.grad = torch.empty_like(p)
+    optimizer = AdamW(params, lr=0.01, weight_decay=0.1)
+    try:
+        optimizer.step()
+        optimizer.step()
+    except NotImplementedError:
+        raise
+    except RuntimeError as exc:
+        raise AssertionError(
+            f"AdamW.step() on parameters on device 'meta' raised: {str(exc)[:150]}: make the moments with "
+            "torch.zeros_like(p) (the parameter's device and dtype), not torch.zeros(p.shape)") from None
+    for p in params:
+        assert p.device.type == "meta" and p.shape == (4, 3), (
+            f"AdamW.step() moved or reshaped a parameter: it is now {tuple(p.shape)} on {p.device}; update it in place")
+
 # --- Stage 5: parameter groups -----------------------------------------------------------------------
 
 

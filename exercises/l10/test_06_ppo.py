@@ -122,6 +122,59 @@ def test_gae_limits():
     )
 
 
+def _gae_oracle(rewards, values, mask, gamma, lam):
+    """GAE written out one row and one token at a time, in float64."""
+    advantages = torch.zeros(rewards.shape, dtype=torch.float64)
+    for b in range(rewards.shape[0]):
+        next_value = next_advantage = 0.0
+        for t in reversed(range(rewards.shape[1])):
+            if not mask[b, t]:
+                next_value = next_advantage = 0.0
+                continue
+            delta = rewards[b, t].item() + gamma * next_value - values[b, t].item()
+            next_advantage = delta + gamma * lam * next_advantage
+            advantages[b, t] = next_advantage
+            next_value = values[b, t].item()
+    return advantages, (advantages + values.double()) * mask
+
+
+def test_rewards_and_gae_keep_dtype_inputs_and_rows():
+    """Generic contract: float64 in gives float64 out at float64 precision, the caller's tensors are not changed, and
+    row b of a batch equals the call on row b alone."""
+    g = torch.Generator().manual_seed(70)
+    B, T = 3, 6
+    scores = torch.randn(B, generator=g, dtype=torch.float64)
+    logprobs, reference = -torch.rand(B, T, generator=g, dtype=torch.float64) * 3, -torch.rand(B, T, generator=g, dtype=torch.float64) * 3
+    values = torch.randn(B, T, generator=g, dtype=torch.float64)
+    mask = torch.tensor([[0, 1, 1, 1, 1, 0], [0, 0, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]], dtype=torch.bool)
+    inputs = {"scores": scores, "logprobs": logprobs, "reference_logprobs": reference, "values": values, "action_mask": mask}
+    before = {name: t.clone() for name, t in inputs.items()}
+    rewards = kl_penalized_rewards(scores, logprobs, reference, mask, kl_coef=0.05)
+    want = -0.05 * (logprobs - reference) * mask
+    for b in range(B):
+        want[b, mask[b].nonzero().max()] += scores[b]
+    for name, t in inputs.items():
+        assert torch.equal(t, before[name]), (
+            f"kl_penalized_rewards changed the caller's {name}: never compute in place in an input (sub_, mul_, -=); "
+            "make new tensors")
+    assert rewards.dtype == torch.float64 and torch.allclose(rewards, want, rtol=0, atol=1e-13), (
+        f"kl_penalized_rewards of float64 inputs gave {rewards.dtype}, off by {(rewards.double() - want).abs().max().item():.3g}: "
+        "keep the inputs' dtype (no torch.zeros(shape) buffers, which are float32)")
+    rewards_before = rewards.clone()
+    advantages, returns = gae(rewards, values, mask, gamma=0.9, lam=0.8)
+    want_advantages, want_returns = _gae_oracle(rewards, values, mask, 0.9, 0.8)
+    assert torch.equal(rewards, rewards_before) and torch.equal(values, before["values"]), (
+        "gae changed the caller's rewards or values: .detach() shares their storage, so writing into a detached input "
+        "writes into the caller's tensor; fill a new torch.zeros_like(rewards)")
+    for name, got, want in (("advantages", advantages, want_advantages), ("returns", returns, want_returns)):
+        assert got.dtype == torch.float64 and torch.allclose(got, want, rtol=0, atol=1e-12), (
+            f"gae's {name} of float64 inputs are {got.dtype}, off by {(got.double() - want).abs().max().item():.3g}: keep the "
+            "inputs' dtype and precision (torch.zeros_like(rewards), not torch.zeros(rewards.shape), which is float32)")
+    for b in (0, B - 1):
+        alone, _ = gae(rewards[b:b + 1], values[b:b + 1], mask[b:b + 1], gamma=0.9, lam=0.8)
+        assert torch.equal(alone[0], advantages[b]), (
+            f"gae of row {b} alone differs from row {b} of the batch: every row is its own episode; nothing may run across rows")
+
 def test_clipped_policy_loss_value():
     logprobs = torch.log(torch.tensor([[1.5, 0.5, 1.1, 0.9, 7.0]]))
     advantages = torch.tensor([[1.0, -2.0, 1.0, -1.0, 3.0]])
