@@ -35,6 +35,7 @@ budget, a lesson byte-identical to the reference gets that run as its isolated o
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -51,6 +52,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..sandbox.confine import RUN_USERS, editable_checkouts
+from ..learner.output import write_atomic
 from .intake import Submission, learner_name, load_submission
 from ..lessons import COURSE_ROOT, Lesson, dependencies, load_lessons
 from ..sandbox.overlay import build_learner_tree, build_overlay
@@ -191,6 +193,7 @@ class ReferenceTimes:
         except (OSError, ValueError, TypeError, AttributeError):
             self.times = {}
 
+    @functools.cache  # noqa: B019 - one ReferenceTimes per grade() call: the files are read once per lesson
     def _key(self, lesson: Lesson) -> str:
         digest = hashlib.sha256()
         root = self.course.root
@@ -210,10 +213,7 @@ class ReferenceTimes:
     def put(self, lesson: Lesson, took: float) -> None:
         self.times[self._key(lesson)] = round(took, 3)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            staging = self.path.with_suffix(f".{os.getpid()}.tmp")
-            staging.write_text(json.dumps(self.times, indent=1, sort_keys=True), encoding="utf-8")
-            os.replace(staging, self.path)
+            write_atomic(self.path, json.dumps(self.times, indent=1, sort_keys=True))
         except OSError:
             pass  # measured again next time
 
