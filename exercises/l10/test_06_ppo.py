@@ -418,19 +418,30 @@ def test_rollout_draws_in_length_order():
     prompts = [[1, 2, 3], [4], [5, 6, 7], [8, 9], [10]]
     ids, mask = rollout(gpt, prompts, max_new_tokens=5, stop_id=STOP, pad_id=PAD, temperature=1.0,
                         generator=torch.Generator().manual_seed(6))  # fmt: skip
-    generator = torch.Generator().manual_seed(6)
-    for length in (1, 2, 3):  # one generate call per prompt length, shortest first: the generator's order
+    replies, _ = _replies_by_length(gpt, prompts, 5, seed=6)
+    for row, reply in replies.items():
+        length = len(prompts[row])
+        got = ids[row][mask[row]].tolist()
+        assert got == reply, (
+            f"row {row} (a prompt of {length}): sampled reply {got}, expected {reply} from the same seed. Generate "
+            "the prompts of one length together, one generate call per length, SHORTEST first, with the "
+            "generator and temperature passed on; rows come back in the prompts' order"
+        )
+
+
+def _replies_by_length(gpt, prompts, max_new_tokens, seed):
+    """What rollout must sample: one generate call per prompt length, shortest first (the generator's order), each
+    reply cut after its stop token; and, per group, whether generate ended before max_new_tokens."""
+    generator = torch.Generator().manual_seed(seed)
+    replies, early = {}, []
+    for length in sorted({len(prompt) for prompt in prompts}):
         rows = [row for row, prompt in enumerate(prompts) if len(prompt) == length]
-        out = generate(gpt, torch.tensor([prompts[row] for row in rows]), 5, temperature=1.0, stop_tokens=(STOP,), generator=generator)
+        out = generate(gpt, torch.tensor([prompts[row] for row in rows]), max_new_tokens, temperature=1.0, stop_tokens=(STOP,), generator=generator)
+        early.append(out.shape[1] < length + max_new_tokens)
         for row, sequence in zip(rows, out.tolist()):
             reply = sequence[length:]
-            reply = reply[: reply.index(STOP) + 1] if STOP in reply else reply
-            got = ids[row][mask[row]].tolist()
-            assert got == reply, (
-                f"row {row} (a prompt of {length}): sampled reply {got}, expected {reply} from the same seed. Generate "
-                "the prompts of one length together, one generate call per length, SHORTEST first, with the "
-                "generator and temperature passed on; rows come back in the prompts' order"
-            )
+            replies[row] = reply[: reply.index(STOP) + 1] if STOP in reply else reply
+    return replies, early
 
 
 def test_rollout_stops_sampling_once_every_reply_has_ended():
@@ -444,19 +455,12 @@ def test_rollout_stops_sampling_once_every_reply_has_ended():
     prompts = [[1], [2, 3], [4], [5, 6], [7], [8, 9, 10]]
     ids, mask = rollout(gpt, prompts, max_new_tokens=10, stop_id=STOP, pad_id=PAD, temperature=1.0,
                         generator=torch.Generator().manual_seed(8))  # fmt: skip
-    generator = torch.Generator().manual_seed(8)
-    early = []
-    for length in (1, 2, 3):
-        rows = [row for row, prompt in enumerate(prompts) if len(prompt) == length]
-        out = generate(gpt, torch.tensor([prompts[row] for row in rows]), 10, temperature=1.0, stop_tokens=(STOP,), generator=generator)
-        early.append(out.shape[1] < length + 10)
-        for row, sequence in zip(rows, out.tolist()):
-            reply = sequence[length:]
-            reply = reply[: reply.index(STOP) + 1] if STOP in reply else reply
-            got = ids[row][mask[row]].tolist()
-            assert got == reply, (
-                f"row {row} (a prompt of {length}): sampled reply {got}, expected {reply} from the same seed. Call "
-                "generate with stop_tokens=(stop_id,): once every reply of a group has ended it stops sampling, so "
-                "the next group draws from where the generator really is (cutting the replies afterwards is not enough)"
-            )
+    replies, early = _replies_by_length(gpt, prompts, 10, seed=8)
+    for row, reply in replies.items():
+        got = ids[row][mask[row]].tolist()
+        assert got == reply, (
+            f"row {row} (a prompt of {len(prompts[row])}): sampled reply {got}, expected {reply} from the same seed. Call "
+            "generate with stop_tokens=(stop_id,): once every reply of a group has ended it stops sampling, so "
+            "the next group draws from where the generator really is (cutting the replies afterwards is not enough)"
+        )
     assert early[0], "the spec's own setting: the first group must end before max_new_tokens"
