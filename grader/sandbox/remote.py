@@ -109,9 +109,6 @@ class Timeout(Exception):
     """The learner's code did not answer within the spec's time."""
 
 
-
-
-
 # --------------------------------------------------------------------------------------------- framing
 
 
